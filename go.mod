@@ -1,0 +1,3 @@
+module github.com/rovd/rovd
+
+go 1.26
