@@ -2,7 +2,6 @@ module github.com/rovd/rovd
 
 go 1.26
 
-require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/spf13/pflag v1.1.0 // indirect
-)
+require github.com/spf13/pflag v1.1.0
+
+require github.com/google/go-cmp v0.7.0
