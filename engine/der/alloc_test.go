@@ -47,7 +47,7 @@ func walkNoAlloc(p der.Parser) int {
 			return -1
 		}
 		n++
-		switch el.Tag {
+		switch el.Tag() {
 		case der.TagInteger:
 			_, _ = el.Integer()
 		case der.TagOID:
@@ -63,7 +63,7 @@ func walkNoAlloc(p der.Parser) int {
 		case der.TagBoolean:
 			_, _ = el.Bool()
 		}
-		if el.Tag.Constructed {
+		if el.Tag().Constructed() {
 			inner, err := el.Children()
 			if err != nil {
 				return -1

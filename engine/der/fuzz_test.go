@@ -18,7 +18,7 @@ func walkAll(t *testing.T, p der.Parser, check func(der.Element)) (int, error) {
 		}
 		n++
 		check(el)
-		if el.Tag.Constructed {
+		if el.Tag().Constructed() {
 			inner, err := el.Children()
 			if err != nil {
 				return n, err
@@ -41,7 +41,7 @@ func walkAll(t *testing.T, p der.Parser, check func(der.Element)) (int, error) {
 		_, _ = el.OctetString()
 		_, _ = el.Time()
 		if s, err := el.Text(); err == nil {
-			_ = der.DecodeText(el.Tag, s)
+			_ = der.DecodeText(el.Tag(), s)
 		}
 		_, _ = el.Bool()
 		_ = el.Null()
@@ -51,17 +51,17 @@ func walkAll(t *testing.T, p der.Parser, check func(der.Element)) (int, error) {
 
 // encodeHeader writes the DER identifier and length octets for tag and n.
 func encodeHeader(tag der.Tag, n int) []byte {
-	b := byte(tag.Class) << 6
-	if tag.Constructed {
+	b := byte(tag.Class()) << 6
+	if tag.Constructed() {
 		b |= 0x20
 	}
 	var out []byte
-	if tag.Number < 31 {
-		out = append(out, b|byte(tag.Number))
+	if tag.Number() < 31 {
+		out = append(out, b|byte(tag.Number()))
 	} else {
 		out = append(out, b|0x1f)
 		var digits []byte
-		for v := tag.Number; ; v >>= 7 {
+		for v := tag.Number(); ; v >>= 7 {
 			digits = append([]byte{byte(v & 0x7f)}, digits...)
 			if v < 0x80 {
 				break
@@ -97,12 +97,12 @@ func FuzzParse(f *testing.F) {
 	f.Add(testCertificate(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		strictCount, strictErr := walkAll(t, der.Parse(data, der.Strict), func(el der.Element) {
-			hdr := len(el.Raw) - len(el.Content)
+			hdr := len(el.Raw) - len(el.Content())
 			if el.Indefinite() {
-				t.Fatalf("indefinite length in strict mode at %d", el.Offset)
+				t.Fatalf("indefinite length in strict mode at %d", el.Offset())
 			}
-			if want := encodeHeader(el.Tag, len(el.Content)); !bytes.Equal(el.Raw[:hdr], want) {
-				t.Fatalf("strict element at %d: header %x is not the DER header %x", el.Offset, el.Raw[:hdr], want)
+			if want := encodeHeader(el.Tag(), len(el.Content())); !bytes.Equal(el.Raw[:hdr], want) {
+				t.Fatalf("strict element at %d: header %x is not the DER header %x", el.Offset(), el.Raw[:hdr], want)
 			}
 		})
 		relaxedCount, relaxedErr := walkAll(t, der.Parse(data, der.Relaxed), func(el der.Element) {
@@ -110,12 +110,12 @@ func FuzzParse(f *testing.F) {
 			if el.Indefinite() {
 				tail = 2
 			}
-			hdr := len(el.Raw) - len(el.Content) - tail
-			if hdr < 2 || !bytes.Equal(el.Raw[hdr:hdr+len(el.Content)], el.Content) {
-				t.Fatalf("element at %d: content is not inside raw", el.Offset)
+			hdr := len(el.Raw) - len(el.Content()) - tail
+			if hdr < 2 || !bytes.Equal(el.Raw[hdr:hdr+len(el.Content())], el.Content()) {
+				t.Fatalf("element at %d: content is not inside raw", el.Offset())
 			}
-			if el.Offset < 0 || el.Offset+len(el.Raw) > len(data) || !bytes.Equal(data[el.Offset:el.Offset+len(el.Raw)], el.Raw) {
-				t.Fatalf("element at %d: offset does not locate raw in the input", el.Offset)
+			if el.Offset() < 0 || el.Offset()+len(el.Raw) > len(data) || !bytes.Equal(data[el.Offset():el.Offset()+len(el.Raw)], el.Raw) {
+				t.Fatalf("element at %d: offset does not locate raw in the input", el.Offset())
 			}
 		})
 		// DER is a subset of BER: what strict mode reads, relaxed mode reads

@@ -53,10 +53,10 @@ func (e Element) OID() (OID, error) {
 	if err := e.primitive("OBJECT IDENTIFIER"); err != nil {
 		return nil, err
 	}
-	if err := checkOID(e.Content); err != nil {
+	if err := checkOID(e.Content()); err != nil {
 		return nil, e.errorf(ErrMalformed, "%v", err)
 	}
-	return OID(e.Content), nil
+	return OID(e.Content()), nil
 }
 
 func checkOID(c []byte) error {

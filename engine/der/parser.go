@@ -22,142 +22,249 @@ const (
 // recursion over indefinite-length values shallow.
 const MaxDepth = 64
 
-// maxTagOctets bounds a high tag number: five base-128 octets hold 32 bits.
+// maxTagOctets bounds the octets of a high tag number; MaxTagNumber then
+// bounds its value.
 const maxTagOctets = 5
 
-// Element is one decoded tag-length-value. Raw and Content alias the data
-// given to Parse: they stay valid only as long as that data does.
+// MaxInput is the largest input a Parser accepts: offsets are kept in 31
+// bits, and no RPKI object comes near 2 GiB (max-object-size).
+const MaxInput = 1<<31 - 1
+
+// Element is one decoded tag-length-value. Raw aliases the data given to
+// Parse: it stays valid only as long as that data does.
+//
+// An Element is four machine words, what the Go compiler keeps in
+// registers; a larger struct is copied through memory on every call and
+// return, which costs more than decoding the header does. The tag,
+// header length, depth, mode and offset are therefore packed into one
+// word and read through methods.
 type Element struct {
-	Tag Tag
 	// Raw is the complete encoding: identifier, length and contents, and
 	// for an indefinite length the end-of-contents octets too. Signatures
 	// cover Raw (a certificate's TBSCertificate, for example).
-	Raw []byte
-	// Content holds the contents octets. For an indefinite length it
-	// stops before the end-of-contents octets.
-	Content []byte
-	// Offset is the position of Raw within the data given to Parse.
-	Offset int
+	Raw  []byte
+	info uint64
+}
 
-	headerLen  uint8
-	indefinite bool
-	mode       Mode
-	depth      uint8
+// Layout of Element.info; Parser.state uses the same positions for the
+// depth, mode and offset so an element's info is the parser's state plus
+// the tag and header length.
+const (
+	infoHeaderShift = 16      // bits 16-23: header length
+	infoDepthShift  = 24      // bits 24-30: nesting depth
+	infoStrict      = 1 << 31 // decoded in Strict mode
+	infoIndefinite  = 1 << 32 // BER indefinite length
+	infoOffsetShift = 33      // bits 33-63: offset in the input
+	infoTooLarge    = 1 << 32 // in Parser.state: the input exceeds MaxInput
+
+	infoContext = 0x7f<<infoDepthShift | infoStrict | (1<<64-1)>>infoOffsetShift<<infoOffsetShift
+)
+
+// Tag returns the element's tag.
+func (e Element) Tag() Tag { return Tag(e.info) }
+
+// Offset returns the position of Raw within the data given to Parse.
+func (e Element) Offset() int { return int(e.info >> infoOffsetShift) }
+
+func (e Element) headerLen() int { return int(e.info >> infoHeaderShift & 0xff) }
+
+func (e Element) depth() int { return int(e.info >> infoDepthShift & 0x7f) }
+
+// Content returns the contents octets. For an indefinite length they stop
+// before the end-of-contents octets.
+func (e Element) Content() []byte {
+	end := len(e.Raw)
+	if e.info&infoIndefinite != 0 {
+		end -= 2
+	}
+	return e.Raw[e.headerLen():end]
 }
 
 // Indefinite reports whether the element used the BER indefinite length.
-func (e Element) Indefinite() bool { return e.indefinite }
+func (e Element) Indefinite() bool { return e.info&infoIndefinite != 0 }
 
 // Mode returns the mode the element was decoded in.
-func (e Element) Mode() Mode { return e.mode }
+func (e Element) Mode() Mode {
+	if e.info&infoStrict != 0 {
+		return Strict
+	}
+	return Relaxed
+}
 
 // Children returns a parser over the elements inside a constructed element.
 func (e Element) Children() (Parser, error) {
-	if !e.Tag.Constructed {
-		return Parser{}, newError(e.Offset, ErrMalformed, e.Tag.String()+" is primitive and has no inner elements")
+	if !e.Tag().Constructed() {
+		return Parser{}, errPrimitive(e)
 	}
-	if int(e.depth)+1 > MaxDepth {
-		return Parser{}, newError(e.Offset, ErrTooDeep, "more than "+fmt.Sprint(MaxDepth)+" levels")
+	if e.depth()+1 > MaxDepth {
+		return Parser{}, errTooDeep(e.Offset())
 	}
-	return Parser{
-		data:  e.Content,
-		off:   e.Offset + int(e.headerLen),
-		mode:  e.mode,
-		depth: e.depth + 1,
-	}, nil
+	state := e.info&infoContext + 1<<infoDepthShift + uint64(e.headerLen())<<infoOffsetShift
+	return Parser{data: e.Content(), state: state}, nil
+}
+
+//go:noinline
+func errPrimitive(e Element) error {
+	return newError(e.Offset(), ErrMalformed, e.Tag().String()+" is primitive and has no inner elements")
+}
+
+//go:noinline
+func errTooDeep(off int) error {
+	return newError(off, ErrTooDeep, "more than "+fmt.Sprint(MaxDepth)+" levels")
 }
 
 // errorf reports a problem with the element itself.
 func (e Element) errorf(kind error, format string, args ...any) *Error {
-	return newError(e.Offset, kind, fmt.Sprintf(format, args...))
+	return newError(e.Offset(), kind, fmt.Sprintf(format, args...))
 }
 
 // Parser reads consecutive elements from a byte slice. The zero Parser is
-// empty. A Parser is a small value: copy it to look ahead.
+// empty. A Parser is a small value (four words, like Element): copy it to
+// look ahead.
 type Parser struct {
 	data  []byte
-	off   int
-	mode  Mode
-	depth uint8
+	state uint64 // depth, mode and offset as in Element.info
 }
 
 // Parse returns a parser over data in the given mode.
 func Parse(data []byte, mode Mode) Parser {
-	return Parser{data: data, mode: mode}
+	var state uint64
+	if mode == Strict {
+		state |= infoStrict
+	}
+	if len(data) > MaxInput {
+		return Parser{state: state | infoTooLarge}
+	}
+	return Parser{data: data, state: state}
 }
 
 // Empty reports whether all elements have been read.
-func (p *Parser) Empty() bool { return len(p.data) == 0 }
+func (p *Parser) Empty() bool { return len(p.data) == 0 && p.state&infoTooLarge == 0 }
 
 // Offset returns the position of the next element within the data given
 // to Parse.
-func (p *Parser) Offset() int { return p.off }
+func (p *Parser) Offset() int { return int(p.state >> infoOffsetShift) }
 
 // Mode returns the parser's mode.
-func (p *Parser) Mode() Mode { return p.mode }
+func (p *Parser) Mode() Mode {
+	if p.state&infoStrict != 0 {
+		return Strict
+	}
+	return Relaxed
+}
+
+func (p *Parser) depth() int { return int(p.state >> infoDepthShift & 0x7f) }
 
 // Done returns an error if any data is left: an encoding that carries more
 // than its type defines is malformed.
 func (p *Parser) Done() error {
 	if len(p.data) != 0 {
-		return newError(p.off, ErrTrailingData, fmt.Sprintf("%d bytes after the last element", len(p.data)))
+		return newError(p.Offset(), ErrTrailingData, fmt.Sprintf("%d bytes after the last element", len(p.data)))
 	}
 	return nil
 }
 
 // Next reads the next element, whatever its tag.
 func (p *Parser) Next() (Element, error) {
-	if len(p.data) == 0 {
-		return Element{}, newError(p.off, ErrTruncated, "element expected, found end of data")
-	}
-	tag, hdr, length, indefinite, err := parseHeader(p.data, p.mode)
-	if err != nil {
-		err.Offset += p.off
-		return Element{}, err
-	}
-	var total, contentLen int
-	if indefinite {
-		if int(p.depth)+1 > MaxDepth {
-			return Element{}, newError(p.off, ErrTooDeep, "more than "+fmt.Sprint(MaxDepth)+" levels")
+	// Fast path for the headers nearly every element has: a low tag number
+	// and a definite length of at most two octets. Anything else, and
+	// every error, takes the general path.
+	d := p.data
+	if len(d) >= 2 {
+		b0, l := d[0], d[1]
+		hdr, n := 2, int(l)
+		switch {
+		case l < 0x80:
+		case l == 0x81 && len(d) >= 3 && d[2] >= 0x80:
+			hdr, n = 3, int(d[2])
+		case l == 0x82 && len(d) >= 4 && d[2] != 0:
+			hdr, n = 4, int(d[2])<<8|int(d[3])
+		default:
+			return p.next()
 		}
-		n, err := indefiniteContentLen(p.data[hdr:], p.off+hdr, p.mode, p.depth+1)
+		if simpleIdentifier(b0) && n <= len(d)-hdr {
+			total := hdr + n
+			tag := Tag(b0>>6)<<classShift | Tag(b0&0x20)<<8 | Tag(b0&0x1f)
+			el := Element{Raw: d[:total:total], info: p.state | uint64(hdr)<<infoHeaderShift | uint64(tag)}
+			p.data = d[total:]
+			p.state += uint64(total) << infoOffsetShift
+			return el, nil
+		}
+	}
+	return p.next()
+}
+
+// simpleIdentifier reports whether an identifier octet needs no further
+// checks: a low tag number, not the reserved universal 0, and not a
+// constructed universal type other than SEQUENCE and SET (which Strict
+// mode refuses and Relaxed mode checks elsewhere).
+func simpleIdentifier(b byte) bool {
+	n := b & 0x1f
+	if n == 0x1f {
+		return false
+	}
+	if b&0xc0 == 0 && (n == 0 || b&0x20 != 0 && n != 16 && n != 17) {
+		return false
+	}
+	return true
+}
+
+// next is the general path of Next.
+func (p *Parser) next() (Element, error) {
+	off := p.Offset()
+	if p.state&infoTooLarge != 0 {
+		return Element{}, newError(0, ErrMalformed, fmt.Sprintf("input larger than %d bytes", MaxInput))
+	}
+	if len(p.data) == 0 {
+		return Element{}, newError(off, ErrTruncated, "element expected, found end of data")
+	}
+	tag, hdr, length, indefinite, herr := parseHeader(p.data, p.Mode())
+	if herr != nil {
+		herr.Offset += off
+		return Element{}, herr
+	}
+	var total int
+	info := p.state | uint64(hdr)<<infoHeaderShift | uint64(tag)
+	if indefinite {
+		if p.depth()+1 > MaxDepth {
+			return Element{}, errTooDeep(off)
+		}
+		inner := Parser{data: p.data[hdr:], state: p.state&infoContext + 1<<infoDepthShift + uint64(hdr)<<infoOffsetShift}
+		n, err := inner.indefiniteContentLen()
 		if err != nil {
 			return Element{}, err
 		}
-		contentLen, total = n, hdr+n+2
+		total = hdr + n + 2
+		info |= infoIndefinite
 	} else {
 		if length > len(p.data)-hdr {
-			return Element{}, newError(p.off, ErrTruncated,
+			return Element{}, newError(off, ErrTruncated,
 				fmt.Sprintf("%s has length %d but only %d bytes follow", tag, length, len(p.data)-hdr))
 		}
-		contentLen, total = length, hdr+length
+		total = hdr + length
 	}
-	el := Element{
-		Tag:        tag,
-		Raw:        p.data[:total:total],
-		Content:    p.data[hdr : hdr+contentLen : hdr+contentLen],
-		Offset:     p.off,
-		headerLen:  uint8(hdr),
-		indefinite: indefinite,
-		mode:       p.mode,
-		depth:      p.depth,
-	}
+	el := Element{Raw: p.data[:total:total], info: info}
 	p.data = p.data[total:]
-	p.off += total
+	p.state += uint64(total) << infoOffsetShift
 	return el, nil
 }
 
 // Expect reads the next element and fails unless it has tag t.
 func (p *Parser) Expect(t Tag) (Element, error) {
-	off := p.off
+	off := p.Offset()
 	el, err := p.Next()
 	if err != nil {
 		return Element{}, err
 	}
-	if el.Tag != t {
-		return Element{}, newError(off, ErrUnexpectedTag, "expected "+t.String()+", found "+el.Tag.String())
+	if el.Tag() != t {
+		return Element{}, errUnexpected(off, t, el.Tag())
 	}
 	return el, nil
+}
+
+//go:noinline
+func errUnexpected(off int, want, got Tag) error {
+	return newError(off, ErrUnexpectedTag, "expected "+want.String()+", found "+got.String())
 }
 
 // Optional reads the next element if it has tag t. It reports false, and
@@ -166,17 +273,16 @@ func (p *Parser) Optional(t Tag) (Element, bool, error) {
 	if len(p.data) == 0 {
 		return Element{}, false, nil
 	}
-	next, _, _, _, err := parseHeader(p.data, p.mode)
+	next, err := p.PeekTag()
 	if err != nil {
-		err.Offset += p.off
 		return Element{}, false, err
 	}
 	if next != t {
 		return Element{}, false, nil
 	}
-	el, err2 := p.Next()
-	if err2 != nil {
-		return Element{}, false, err2
+	el, err := p.Next()
+	if err != nil {
+		return Element{}, false, err
 	}
 	return el, true, nil
 }
@@ -184,12 +290,15 @@ func (p *Parser) Optional(t Tag) (Element, bool, error) {
 // PeekTag returns the tag of the next element without consuming it.
 func (p *Parser) PeekTag() (Tag, error) {
 	if len(p.data) == 0 {
-		return Tag{}, newError(p.off, ErrTruncated, "element expected, found end of data")
+		return 0, newError(p.Offset(), ErrTruncated, "element expected, found end of data")
 	}
-	t, _, _, _, err := parseHeader(p.data, p.mode)
+	if b := p.data[0]; simpleIdentifier(b) {
+		return Tag(b>>6)<<classShift | Tag(b&0x20)<<8 | Tag(b&0x1f), nil
+	}
+	t, _, _, _, err := parseHeader(p.data, p.Mode())
 	if err != nil {
-		err.Offset += p.off
-		return Tag{}, err
+		err.Offset += p.Offset()
+		return 0, err
 	}
 	return t, nil
 }
@@ -255,13 +364,13 @@ func (p *Parser) OID() (OID, error) {
 // OctetString reads an OCTET STRING, in Relaxed mode also in its
 // constructed form; see Element.OctetString.
 func (p *Parser) OctetString() ([]byte, error) {
-	off := p.off
+	off := p.Offset()
 	el, err := p.Next()
 	if err != nil {
 		return nil, err
 	}
-	if el.Tag.Class != Universal || el.Tag.Number != TagOctetString.Number {
-		return nil, newError(off, ErrUnexpectedTag, "expected OCTET STRING, found "+el.Tag.String())
+	if el.Tag()&^constructedBit != TagOctetString {
+		return nil, errUnexpected(off, TagOctetString, el.Tag())
 	}
 	return el.OctetString()
 }
@@ -272,48 +381,49 @@ func (p *Parser) OctetString() ([]byte, error) {
 // relative to data.
 func parseHeader(data []byte, mode Mode) (Tag, int, int, bool, *Error) {
 	b := data[0]
-	tag := Tag{Class: Class(b >> 6), Constructed: b&0x20 != 0, Number: uint32(b & 0x1f)}
+	class, constructed, number := Class(b>>6), b&0x20 != 0, uint32(b&0x1f)
 	i := 1
-	if tag.Number == 0x1f {
+	if number == 0x1f {
 		// High tag number form (X.690 §8.1.2.4): base-128 digits, most
 		// significant first, bit 8 set on all but the last.
 		var n uint64
 		for j := 0; ; j++ {
 			if i >= len(data) {
-				return Tag{}, 0, 0, false, newError(0, ErrTruncated, "identifier octets cut short")
+				return 0, 0, 0, false, newError(0, ErrTruncated, "identifier octets cut short")
 			}
 			if j == maxTagOctets {
-				return Tag{}, 0, 0, false, newError(0, ErrMalformed, "tag number too large")
+				return 0, 0, 0, false, newError(0, ErrMalformed, "tag number too large")
 			}
 			c := data[i]
 			i++
 			if j == 0 && c == 0x80 {
-				return Tag{}, 0, 0, false, newError(0, ErrMalformed, "tag number has a leading zero digit")
+				return 0, 0, 0, false, newError(0, ErrMalformed, "tag number has a leading zero digit")
 			}
 			n = n<<7 | uint64(c&0x7f)
 			if c&0x80 == 0 {
 				break
 			}
 		}
-		if n > math.MaxUint32 {
-			return Tag{}, 0, 0, false, newError(0, ErrMalformed, "tag number too large")
+		if n > MaxTagNumber {
+			return 0, 0, 0, false, newError(0, ErrMalformed, "tag number too large")
 		}
 		if n < 0x1f {
 			// X.690 §8.1.2.2: numbers up to 30 must use the single-octet form.
-			return Tag{}, 0, 0, false, newError(0, ErrMalformed, "tag number below 31 in the high-tag form")
+			return 0, 0, 0, false, newError(0, ErrMalformed, "tag number below 31 in the high-tag form")
 		}
-		tag.Number = uint32(n)
-	} else if tag.Class == Universal && tag.Number == 0 {
+		number = uint32(n)
+	} else if class == Universal && number == 0 {
 		// Universal 0 is reserved for end-of-contents, which may only
 		// close an indefinite length.
-		return Tag{}, 0, 0, false, newError(0, ErrMalformed, "unexpected end-of-contents")
+		return 0, 0, 0, false, newError(0, ErrMalformed, "unexpected end-of-contents")
 	}
-	if mode == Strict && tag.Class == Universal && tag.Constructed && !constructedUniversal(tag.Number) {
+	tag := NewTag(class, constructed, number)
+	if mode == Strict && class == Universal && constructed && !constructedUniversal(number) {
 		// X.690 §10.2: DER uses the primitive form for every string type.
-		return Tag{}, 0, 0, false, newError(0, ErrNotDER, "constructed "+Tag{Universal, false, tag.Number}.String())
+		return 0, 0, 0, false, newError(0, ErrNotDER, "constructed "+NewTag(Universal, false, number).String())
 	}
 	if i >= len(data) {
-		return Tag{}, 0, 0, false, newError(0, ErrTruncated, "length octets missing")
+		return 0, 0, 0, false, newError(0, ErrTruncated, "length octets missing")
 	}
 	l := data[i]
 	i++
@@ -322,35 +432,35 @@ func parseHeader(data []byte, mode Mode) (Tag, int, int, bool, *Error) {
 		return tag, i, int(l), false, nil
 	case l == 0x80:
 		if mode == Strict {
-			return Tag{}, 0, 0, false, newError(0, ErrNotDER, "indefinite length")
+			return 0, 0, 0, false, newError(0, ErrNotDER, "indefinite length")
 		}
-		if !tag.Constructed {
+		if !constructed {
 			// X.690 §8.1.3.2: only constructed encodings may be indefinite.
-			return Tag{}, 0, 0, false, newError(0, ErrMalformed, "indefinite length on a primitive element")
+			return 0, 0, 0, false, newError(0, ErrMalformed, "indefinite length on a primitive element")
 		}
 		return tag, i, 0, true, nil
 	case l == 0xff:
-		return Tag{}, 0, 0, false, newError(0, ErrMalformed, "reserved length octet 0xff")
+		return 0, 0, 0, false, newError(0, ErrMalformed, "reserved length octet 0xff")
 	}
 	n := int(l & 0x7f)
 	if n > len(data)-i {
-		return Tag{}, 0, 0, false, newError(0, ErrTruncated, "length octets cut short")
+		return 0, 0, 0, false, newError(0, ErrTruncated, "length octets cut short")
 	}
 	var length uint64
 	for _, c := range data[i : i+n] {
 		if length == 0 && c == 0 && mode == Strict {
-			return Tag{}, 0, 0, false, newError(0, ErrNotDER, "length with leading zero octets")
+			return 0, 0, 0, false, newError(0, ErrNotDER, "length with leading zero octets")
 		}
 		length = length<<8 | uint64(c)
 		// Four octets describe up to 4 GiB, more than any object rovd
 		// accepts (max-object-size); a bigger value is an attack.
 		if length > math.MaxUint32 {
-			return Tag{}, 0, 0, false, newError(0, ErrMalformed, "length above 4 GiB")
+			return 0, 0, 0, false, newError(0, ErrMalformed, "length above 4 GiB")
 		}
 	}
 	if length < 0x80 && mode == Strict {
 		// X.690 §10.1: the short form whenever it fits.
-		return Tag{}, 0, 0, false, newError(0, ErrNotDER, "long-form length below 128")
+		return 0, 0, 0, false, newError(0, ErrNotDER, "long-form length below 128")
 	}
 	return tag, i + n, int(length), false, nil
 }
@@ -366,18 +476,18 @@ func constructedUniversal(n uint32) bool {
 }
 
 // indefiniteContentLen finds the end-of-contents octets that close an
-// indefinite length, walking (and so checking) every inner element. data
-// starts right after the header; off is its position in the input.
-func indefiniteContentLen(data []byte, off int, mode Mode, depth uint8) (int, error) {
-	inner := Parser{data: data, off: off, mode: mode, depth: depth}
+// indefinite length, walking (and so checking) every inner element. p
+// starts right after the header.
+func (p Parser) indefiniteContentLen() (int, error) {
+	start := len(p.data)
 	for {
-		if len(inner.data) >= 2 && inner.data[0] == 0 && inner.data[1] == 0 {
-			return len(data) - len(inner.data), nil
+		if len(p.data) >= 2 && p.data[0] == 0 && p.data[1] == 0 {
+			return start - len(p.data), nil
 		}
-		if len(inner.data) == 0 {
-			return 0, newError(inner.off, ErrTruncated, "end-of-contents missing after indefinite length")
+		if len(p.data) == 0 {
+			return 0, newError(p.Offset(), ErrTruncated, "end-of-contents missing after indefinite length")
 		}
-		if _, err := inner.Next(); err != nil {
+		if _, err := p.Next(); err != nil {
 			return 0, err
 		}
 	}

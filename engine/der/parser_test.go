@@ -31,31 +31,31 @@ func TestNextHeaders(t *testing.T) {
 		{"short length", "04 02 aa bb", der.Strict, der.TagOctetString, "aabb", nil},
 		{"zero length", "05 00", der.Strict, der.TagNull, "", nil},
 		{"long length", "04 81 80 " + strings.Repeat("00", 128), der.Strict, der.TagOctetString, strings.Repeat("00", 128), nil},
-		{"long length below 128 strict", "04 81 02 aa bb", der.Strict, der.Tag{}, "", der.ErrNotDER},
+		{"long length below 128 strict", "04 81 02 aa bb", der.Strict, der.Tag(0), "", der.ErrNotDER},
 		{"long length below 128 relaxed", "04 81 02 aa bb", der.Relaxed, der.TagOctetString, "aabb", nil},
-		{"length leading zero strict", "04 82 00 80 " + strings.Repeat("00", 128), der.Strict, der.Tag{}, "", der.ErrNotDER},
+		{"length leading zero strict", "04 82 00 80 " + strings.Repeat("00", 128), der.Strict, der.Tag(0), "", der.ErrNotDER},
 		{"length leading zero relaxed", "04 82 00 02 aa bb", der.Relaxed, der.TagOctetString, "aabb", nil},
-		{"reserved length octet", "04 ff", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"length past data", "04 05 aa", der.Relaxed, der.Tag{}, "", der.ErrTruncated},
-		{"length octets cut", "04 83 01", der.Relaxed, der.Tag{}, "", der.ErrTruncated},
-		{"length over 4 GiB", "04 85 01 00 00 00 00", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"no length", "04", der.Relaxed, der.Tag{}, "", der.ErrTruncated},
-		{"high tag number", "9f 81 00 01 ff", der.Strict, der.Tag{der.ContextSpecific, false, 128}, "ff", nil},
-		{"high tag 31", "5f 1f 00", der.Strict, der.Tag{der.Application, false, 31}, "", nil},
-		{"high tag number below 31", "9f 1e 00", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"high tag leading zero digit", "9f 80 7f 00", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"high tag too long", "9f ff ff ff ff ff 7f 00", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"high tag cut", "9f 81", der.Relaxed, der.Tag{}, "", der.ErrTruncated},
-		{"private constructed", "e1 00", der.Strict, der.Tag{der.Private, true, 1}, "", nil},
-		{"end-of-contents outside indefinite", "00 00", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"indefinite strict", "30 80 05 00 00 00", der.Strict, der.Tag{}, "", der.ErrNotDER},
+		{"reserved length octet", "04 ff", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"length past data", "04 05 aa", der.Relaxed, der.Tag(0), "", der.ErrTruncated},
+		{"length octets cut", "04 83 01", der.Relaxed, der.Tag(0), "", der.ErrTruncated},
+		{"length over 4 GiB", "04 85 01 00 00 00 00", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"no length", "04", der.Relaxed, der.Tag(0), "", der.ErrTruncated},
+		{"high tag number", "9f 81 00 01 ff", der.Strict, der.NewTag(der.ContextSpecific, false, 128), "ff", nil},
+		{"high tag 31", "5f 1f 00", der.Strict, der.NewTag(der.Application, false, 31), "", nil},
+		{"high tag number below 31", "9f 1e 00", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"high tag leading zero digit", "9f 80 7f 00", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"high tag too long", "9f ff ff ff ff ff 7f 00", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"high tag cut", "9f 81", der.Relaxed, der.Tag(0), "", der.ErrTruncated},
+		{"private constructed", "e1 00", der.Strict, der.NewTag(der.Private, true, 1), "", nil},
+		{"end-of-contents outside indefinite", "00 00", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"indefinite strict", "30 80 05 00 00 00", der.Strict, der.Tag(0), "", der.ErrNotDER},
 		{"indefinite relaxed", "30 80 05 00 00 00", der.Relaxed, der.TagSequence, "0500", nil},
 		{"indefinite nested", "30 80 30 80 02 01 05 00 00 00 00", der.Relaxed, der.TagSequence, "3080020105 0000", nil},
-		{"indefinite primitive", "04 80 00 00", der.Relaxed, der.Tag{}, "", der.ErrMalformed},
-		{"indefinite without end", "30 80 05 00", der.Relaxed, der.Tag{}, "", der.ErrTruncated},
-		{"indefinite with bad inner", "30 80 04 05 00 00", der.Relaxed, der.Tag{}, "", der.ErrTruncated},
-		{"constructed octet string strict", "24 04 04 02 aa bb", der.Strict, der.Tag{}, "", der.ErrNotDER},
-		{"constructed octet string relaxed", "24 04 04 02 aa bb", der.Relaxed, der.Tag{der.Universal, true, 4}, "0402aabb", nil},
+		{"indefinite primitive", "04 80 00 00", der.Relaxed, der.Tag(0), "", der.ErrMalformed},
+		{"indefinite without end", "30 80 05 00", der.Relaxed, der.Tag(0), "", der.ErrTruncated},
+		{"indefinite with bad inner", "30 80 04 05 00 00", der.Relaxed, der.Tag(0), "", der.ErrTruncated},
+		{"constructed octet string strict", "24 04 04 02 aa bb", der.Strict, der.Tag(0), "", der.ErrNotDER},
+		{"constructed octet string relaxed", "24 04 04 02 aa bb", der.Relaxed, der.NewTag(der.Universal, true, 4), "0402aabb", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,11 +71,11 @@ func TestNextHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
-			if el.Tag != tc.tag {
-				t.Errorf("tag = %v, want %v", el.Tag, tc.tag)
+			if el.Tag() != tc.tag {
+				t.Errorf("tag = %v, want %v", el.Tag(), tc.tag)
 			}
-			if want := h(tc.content); !bytes.Equal(el.Content, want) {
-				t.Errorf("content = %x, want %x", el.Content, want)
+			if want := h(tc.content); !bytes.Equal(el.Content(), want) {
+				t.Errorf("content = %x, want %x", el.Content(), want)
 			}
 			if !bytes.Equal(el.Raw, in) {
 				t.Errorf("raw = %x, want the whole input %x", el.Raw, in)
@@ -110,8 +110,8 @@ func TestChildrenAndOffsets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Offset != 7 {
-		t.Errorf("BOOLEAN offset = %d, want 7", b.Offset)
+	if b.Offset() != 7 {
+		t.Errorf("BOOLEAN offset = %d, want 7", b.Offset())
 	}
 	if v, err := b.Bool(); err != nil || !v {
 		t.Errorf("Bool = %v, %v", v, err)
@@ -173,7 +173,7 @@ func TestDepthBound(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if el.Tag.Constructed {
+			if el.Tag().Constructed() {
 				inner, err := el.Children()
 				if err != nil {
 					return err
@@ -226,14 +226,14 @@ func TestOptionalAtEnd(t *testing.T) {
 
 func TestTagString(t *testing.T) {
 	tests := map[der.Tag]string{
-		der.TagSequence:                       "SEQUENCE",
-		der.Explicit(0):                       "[0] constructed",
-		der.Implicit(6):                       "[6]",
-		{der.Application, false, 3}:           "[APPLICATION 3]",
-		{der.Private, true, 200}:              "[PRIVATE 200] constructed",
-		{der.Universal, false, 99}:            "[UNIVERSAL 99]",
-		der.TagOID:                            "OBJECT IDENTIFIER",
-		{der.ContextSpecific, false, 1 << 20}: "[1048576]",
+		der.TagSequence:                              "SEQUENCE",
+		der.Explicit(0):                              "[0] constructed",
+		der.Implicit(6):                              "[6]",
+		der.NewTag(der.Application, false, 3):        "[APPLICATION 3]",
+		der.NewTag(der.Private, true, 200):           "[PRIVATE 200] constructed",
+		der.NewTag(der.Universal, false, 99):         "[UNIVERSAL 99]",
+		der.TagOID:                                   "OBJECT IDENTIFIER",
+		der.NewTag(der.ContextSpecific, false, 8191): "[8191]",
 	}
 	for tag, want := range tests {
 		if got := tag.String(); got != want {
@@ -242,5 +242,25 @@ func TestTagString(t *testing.T) {
 	}
 	if der.Strict.String() != "Strict" || der.ContextSpecific.String() != "ContextSpecific" {
 		t.Error("enum strings")
+	}
+}
+
+func TestTagPacking(t *testing.T) {
+	for _, c := range []der.Class{der.Universal, der.Application, der.ContextSpecific, der.Private} {
+		for _, constructed := range []bool{false, true} {
+			for _, n := range []uint32{0, 1, 30, 31, 128, der.MaxTagNumber} {
+				tag := der.NewTag(c, constructed, n)
+				if tag.Class() != c || tag.Constructed() != constructed || tag.Number() != n {
+					t.Errorf("NewTag(%v, %v, %d) unpacks to %v %v %d", c, constructed, n, tag.Class(), tag.Constructed(), tag.Number())
+				}
+			}
+		}
+	}
+	if der.TagSequence != der.NewTag(der.Universal, true, 16) || der.Explicit(3) != der.NewTag(der.ContextSpecific, true, 3) {
+		t.Error("tag constants do not match NewTag")
+	}
+	// A tag number beyond MaxTagNumber is refused when decoding.
+	if _, err := ptr(der.Parse(h("9f c0 00 00"), der.Relaxed)).Next(); !errors.Is(err, der.ErrMalformed) {
+		t.Errorf("tag number 8192: %v", err)
 	}
 }

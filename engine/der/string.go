@@ -11,28 +11,24 @@ import (
 // BMPString, UTF-32BE for UniversalString. DecodeText converts any of them
 // to a Go string for display.
 func (e Element) Text() ([]byte, error) {
-	if err := e.primitive(e.Tag.String()); err != nil {
+	if err := e.primitive(e.Tag().String()); err != nil {
 		return nil, err
 	}
-	if e.Tag.Class != Universal {
-		return nil, e.errorf(ErrUnexpectedTag, "expected a string type, found %s", e.Tag)
+	if e.Tag().Class() != Universal {
+		return nil, e.errorf(ErrUnexpectedTag, "expected a string type, found %s", e.Tag())
 	}
-	if detail := checkString(e.Tag, e.Content, e.mode); detail != "" {
+	if detail := checkString(e.Tag(), e.Content(), e.Mode()); detail != "" {
 		return nil, e.errorf(ErrMalformed, "%s", detail)
 	}
-	return e.Content, nil
+	return e.Content(), nil
 }
 
 // IsString reports whether t is one of the universal character string
 // types this package knows.
 func IsString(t Tag) bool {
-	if t.Class != Universal || t.Constructed {
-		return false
-	}
-	switch t.Number {
-	case TagUTF8String.Number, TagNumericString.Number, TagPrintableString.Number,
-		TagTeletexString.Number, TagIA5String.Number, TagVisibleString.Number,
-		TagUniversalString.Number, TagBMPString.Number:
+	switch t {
+	case TagUTF8String, TagNumericString, TagPrintableString, TagTeletexString,
+		TagIA5String, TagVisibleString, TagUniversalString, TagBMPString:
 		return true
 	}
 	return false
@@ -54,44 +50,44 @@ func CheckString(t Tag, content []byte, mode Mode) error {
 
 // checkString returns what is wrong with content, or "".
 func checkString(t Tag, content []byte, mode Mode) string {
-	switch t.Number {
-	case TagUTF8String.Number:
+	switch t &^ constructedBit {
+	case TagUTF8String:
 		if !utf8.Valid(content) {
 			return "UTF8String is not valid UTF-8"
 		}
-	case TagPrintableString.Number:
+	case TagPrintableString:
 		for _, b := range content {
 			if !printable(b) && (mode == Strict || !printableRelaxed(b)) {
 				return "PrintableString contains a character outside its set"
 			}
 		}
-	case TagIA5String.Number:
+	case TagIA5String:
 		for _, b := range content {
 			if b >= 0x80 {
 				return "IA5String contains a non-ASCII octet"
 			}
 		}
-	case TagNumericString.Number:
+	case TagNumericString:
 		for _, b := range content {
 			if b != ' ' && (b < '0' || b > '9') {
 				return "NumericString contains a character other than a digit or space"
 			}
 		}
-	case TagVisibleString.Number:
+	case TagVisibleString:
 		for _, b := range content {
 			if b < 0x20 || b > 0x7e {
 				return "VisibleString contains a control or non-ASCII octet"
 			}
 		}
-	case TagBMPString.Number:
+	case TagBMPString:
 		if len(content)%2 != 0 {
 			return "BMPString with an odd number of octets"
 		}
-	case TagUniversalString.Number:
+	case TagUniversalString:
 		if len(content)%4 != 0 {
 			return "UniversalString length not a multiple of four"
 		}
-	case TagTeletexString.Number:
+	case TagTeletexString:
 	default:
 		return t.String() + " is not a character string type"
 	}
@@ -119,21 +115,21 @@ func printableRelaxed(b byte) bool {
 // for display. It allocates. TeletexString is read as Latin-1, which is
 // what its users in RPKI meant.
 func DecodeText(t Tag, content []byte) string {
-	switch t.Number {
-	case TagBMPString.Number:
+	switch t &^ constructedBit {
+	case TagBMPString:
 		u := make([]uint16, len(content)/2)
 		for i := range u {
 			u[i] = uint16(content[2*i])<<8 | uint16(content[2*i+1])
 		}
 		return string(utf16.Decode(u))
-	case TagUniversalString.Number:
+	case TagUniversalString:
 		r := make([]rune, len(content)/4)
 		for i := range r {
 			r[i] = rune(uint32(content[4*i])<<24 | uint32(content[4*i+1])<<16 |
 				uint32(content[4*i+2])<<8 | uint32(content[4*i+3]))
 		}
 		return string(r)
-	case TagTeletexString.Number:
+	case TagTeletexString:
 		r := make([]rune, len(content))
 		for i, b := range content {
 			r[i] = rune(b)

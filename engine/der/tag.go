@@ -16,63 +16,89 @@ const (
 )
 
 // Tag identifies the type of an element: its class, whether its contents
-// are themselves elements (constructed) and its number.
-type Tag struct {
-	Class       Class
-	Constructed bool
-	Number      uint32
+// are themselves elements (constructed) and its number, packed into 16
+// bits so that a whole Element fits in four machine words: bits 0-12 hold
+// the number, bit 13 the constructed flag, bits 14-15 the class.
+type Tag uint16
+
+const (
+	constructedBit = 1 << 13
+	classShift     = 14
+	// MaxTagNumber is the largest tag number rovd accepts. RPKI uses
+	// numbers below 31; high tag numbers up to 8191 decode, larger ones
+	// are refused as malformed.
+	MaxTagNumber = constructedBit - 1
+)
+
+// NewTag builds a tag. Numbers above MaxTagNumber are truncated.
+func NewTag(class Class, constructed bool, number uint32) Tag {
+	t := Tag(class)<<classShift | Tag(number&MaxTagNumber)
+	if constructed {
+		t |= constructedBit
+	}
+	return t
 }
+
+// Class returns the tag's class.
+func (t Tag) Class() Class { return Class(t >> classShift) }
+
+// Constructed reports whether the contents are a sequence of elements.
+func (t Tag) Constructed() bool { return t&constructedBit != 0 }
+
+// Number returns the tag number.
+func (t Tag) Number() uint32 { return uint32(t & MaxTagNumber) }
 
 // Universal tags used by RPKI objects (X.680 §8.4). The string and time
 // types are primitive; SEQUENCE and SET are always constructed.
-var (
-	TagBoolean         = Tag{Universal, false, 1}
-	TagInteger         = Tag{Universal, false, 2}
-	TagBitString       = Tag{Universal, false, 3}
-	TagOctetString     = Tag{Universal, false, 4}
-	TagNull            = Tag{Universal, false, 5}
-	TagOID             = Tag{Universal, false, 6}
-	TagEnumerated      = Tag{Universal, false, 10}
-	TagUTF8String      = Tag{Universal, false, 12}
-	TagSequence        = Tag{Universal, true, 16}
-	TagSet             = Tag{Universal, true, 17}
-	TagNumericString   = Tag{Universal, false, 18}
-	TagPrintableString = Tag{Universal, false, 19}
-	TagTeletexString   = Tag{Universal, false, 20}
-	TagIA5String       = Tag{Universal, false, 22}
-	TagUTCTime         = Tag{Universal, false, 23}
-	TagGeneralizedTime = Tag{Universal, false, 24}
-	TagVisibleString   = Tag{Universal, false, 26}
-	TagUniversalString = Tag{Universal, false, 28}
-	TagBMPString       = Tag{Universal, false, 30}
+const (
+	TagBoolean         Tag = 1
+	TagInteger         Tag = 2
+	TagBitString       Tag = 3
+	TagOctetString     Tag = 4
+	TagNull            Tag = 5
+	TagOID             Tag = 6
+	TagEnumerated      Tag = 10
+	TagUTF8String      Tag = 12
+	TagSequence        Tag = constructedBit | 16
+	TagSet             Tag = constructedBit | 17
+	TagNumericString   Tag = 18
+	TagPrintableString Tag = 19
+	TagTeletexString   Tag = 20
+	TagIA5String       Tag = 22
+	TagUTCTime         Tag = 23
+	TagGeneralizedTime Tag = 24
+	TagVisibleString   Tag = 26
+	TagUniversalString Tag = 28
+	TagBMPString       Tag = 30
 )
 
 // Explicit returns the constructed context-specific tag [n], the form an
 // EXPLICIT tag or an IMPLICIT tag on a constructed type takes.
-func Explicit(n uint32) Tag { return Tag{ContextSpecific, true, n} }
+func Explicit(n uint32) Tag { return NewTag(ContextSpecific, true, n) }
 
 // Implicit returns the primitive context-specific tag [n], the form an
 // IMPLICIT tag on a primitive type takes.
-func Implicit(n uint32) Tag { return Tag{ContextSpecific, false, n} }
+func Implicit(n uint32) Tag { return NewTag(ContextSpecific, false, n) }
 
 // String formats the tag the way ASN.1 specifications write it, for
 // example "SEQUENCE", "[0]" or "[APPLICATION 3]".
 func (t Tag) String() string {
-	if t.Class == Universal {
-		if name, ok := universalNames[t.Number]; ok {
+	n := t.Number()
+	if t.Class() == Universal {
+		if name, ok := universalNames[n]; ok {
 			return name
 		}
-		return "[UNIVERSAL " + strconv.FormatUint(uint64(t.Number), 10) + "]"
+		return "[UNIVERSAL " + strconv.FormatUint(uint64(n), 10) + "]"
 	}
 	prefix := "["
-	switch t.Class {
+	switch t.Class() {
 	case Application:
 		prefix = "[APPLICATION "
 	case Private:
 		prefix = "[PRIVATE "
 	}
-	s := prefix + strconv.FormatUint(uint64(t.Number), 10) + "]"
-	if t.Constructed {
+	s := prefix + strconv.FormatUint(uint64(n), 10) + "]"
+	if t.Constructed() {
 		s += " constructed"
 	}
 	return s

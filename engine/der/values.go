@@ -11,7 +11,7 @@ import (
 // use Parser.Expect to check the tag first.
 
 func (e Element) primitive(what string) *Error {
-	if e.Tag.Constructed {
+	if e.Tag().Constructed() {
 		return e.errorf(ErrMalformed, "%s must be primitive", what)
 	}
 	return nil
@@ -23,7 +23,7 @@ func (e Element) Integer() ([]byte, error) {
 	if err := e.primitive("INTEGER"); err != nil {
 		return nil, err
 	}
-	c := e.Content
+	c := e.Content()
 	if len(c) == 0 {
 		return nil, e.errorf(ErrMalformed, "empty INTEGER")
 	}
@@ -110,13 +110,13 @@ func (e Element) Bool() (bool, error) {
 	if err := e.primitive("BOOLEAN"); err != nil {
 		return false, err
 	}
-	if len(e.Content) != 1 {
-		return false, e.errorf(ErrMalformed, "BOOLEAN must have one octet, has %d", len(e.Content))
+	if len(e.Content()) != 1 {
+		return false, e.errorf(ErrMalformed, "BOOLEAN must have one octet, has %d", len(e.Content()))
 	}
-	switch v := e.Content[0]; {
+	switch v := e.Content()[0]; {
 	case v == 0:
 		return false, nil
-	case v == 0xff || e.mode == Relaxed:
+	case v == 0xff || e.Mode() == Relaxed:
 		return true, nil
 	default:
 		return false, e.errorf(ErrNotDER, "BOOLEAN TRUE encoded as 0x%02x", v)
@@ -128,7 +128,7 @@ func (e Element) Null() error {
 	if err := e.primitive("NULL"); err != nil {
 		return err
 	}
-	if len(e.Content) != 0 {
+	if len(e.Content()) != 0 {
 		return e.errorf(ErrMalformed, "NULL with contents")
 	}
 	return nil
@@ -160,7 +160,7 @@ func (e Element) BitString() (BitString, error) {
 	if err := e.primitive("BIT STRING"); err != nil {
 		return BitString{}, err
 	}
-	c := e.Content
+	c := e.Content()
 	if len(c) == 0 {
 		return BitString{}, e.errorf(ErrMalformed, "BIT STRING without its unused-bits octet")
 	}
@@ -168,7 +168,7 @@ func (e Element) BitString() (BitString, error) {
 	if unused > 7 || len(c) == 1 && unused != 0 {
 		return BitString{}, e.errorf(ErrMalformed, "BIT STRING with %d unused bits in %d octets", unused, len(c)-1)
 	}
-	if e.mode == Strict && unused > 0 && c[len(c)-1]&(1<<unused-1) != 0 {
+	if e.Mode() == Strict && unused > 0 && c[len(c)-1]&(1<<unused-1) != 0 {
 		return BitString{}, e.errorf(ErrNotDER, "BIT STRING padding bits not zero")
 	}
 	return BitString{Bytes: c[1:], UnusedBits: unused}, nil
@@ -181,8 +181,8 @@ func (e Element) BitString() (BitString, error) {
 // allocation this package makes. Parser.Next already refused the
 // constructed form in Strict mode.
 func (e Element) OctetString() ([]byte, error) {
-	if !e.Tag.Constructed {
-		return e.Content, nil
+	if !e.Tag().Constructed() {
+		return e.Content(), nil
 	}
 	var first []byte
 	segments, total := 0, 0
@@ -220,16 +220,16 @@ func forEachSegment(e Element, fn func([]byte)) error {
 		if err != nil {
 			return err
 		}
-		if seg.Tag.Class != Universal || seg.Tag.Number != TagOctetString.Number {
-			return seg.errorf(ErrMalformed, "segment of a constructed OCTET STRING is %s", seg.Tag)
+		if seg.Tag()&^constructedBit != TagOctetString {
+			return seg.errorf(ErrMalformed, "segment of a constructed OCTET STRING is %s", seg.Tag())
 		}
-		if seg.Tag.Constructed {
+		if seg.Tag().Constructed() {
 			if err := forEachSegment(seg, fn); err != nil {
 				return err
 			}
 			continue
 		}
-		fn(seg.Content)
+		fn(seg.Content())
 	}
 	return nil
 }

@@ -345,8 +345,8 @@ func TestStrings(t *testing.T) {
 				if (err == nil) != m.ok {
 					t.Errorf("%v: err = %v, want ok %v", m.mode, err, m.ok)
 				}
-				if err == nil && der.DecodeText(el.Tag, v) != tc.display {
-					t.Errorf("%v: DecodeText = %q, want %q", m.mode, der.DecodeText(el.Tag, v), tc.display)
+				if err == nil && der.DecodeText(el.Tag(), v) != tc.display {
+					t.Errorf("%v: DecodeText = %q, want %q", m.mode, der.DecodeText(el.Tag(), v), tc.display)
 				}
 			}
 		})
@@ -359,5 +359,27 @@ func TestStrings(t *testing.T) {
 	}
 	if err := der.CheckString(der.TagInteger, nil, der.Relaxed); err == nil {
 		t.Error("CheckString accepted INTEGER as a string type")
+	}
+}
+
+// TestTimeMatchesStdlib compares the decoder's calendar arithmetic with
+// time.Date over every day from 1950 to 2150 and a spread of times.
+func TestTimeMatchesStdlib(t *testing.T) {
+	for d := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2150; d = d.AddDate(0, 0, 1) {
+		want := d.Add(time.Duration(d.YearDay()*997) * time.Second % (24 * time.Hour))
+		s := want.Format("20060102150405Z")
+		got, err := element(t, hexOf(append([]byte{0x18, byte(len(s))}, s...)), der.Strict).Time()
+		if err != nil || !got.Equal(want) {
+			t.Fatalf("%s: got %v, %v", s, got, err)
+		}
+	}
+}
+
+func TestCheckTime(t *testing.T) {
+	if err := element(t, hexOf(append([]byte{0x17, 13}, "190406120000Z"...)), der.Strict).CheckTime(); err != nil {
+		t.Error(err)
+	}
+	if err := element(t, hexOf(append([]byte{0x17, 13}, "191306120000Z"...)), der.Strict).CheckTime(); err == nil {
+		t.Error("month 13 passed CheckTime")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -54,8 +55,11 @@ type Certificate struct {
 	SPKI []byte
 	// PublicKey is the subjectPublicKey bits, what the SKI hashes.
 	PublicKey []byte
-	// RSAKey is the parsed key of TA, CA and EE certificates.
+	// RSAKey is the parsed key of TA, CA and EE certificates. It points
+	// into the certificate, saving an allocation per object.
 	RSAKey *rsa.PublicKey
+	rsaKey rsa.PublicKey
+	rsaN   big.Int
 
 	Kind     CertKind
 	SKI, AKI []byte
@@ -87,8 +91,8 @@ type Certificate struct {
 // breaks the profile is returned with its Problems set.
 func ParseCertificate(data []byte, mode der.Mode) (*Certificate, error) {
 	var r report
-	c, err := parseCertificate(data, mode, "", &r)
-	if err != nil {
+	c := new(Certificate)
+	if err := parseCertificate(c, data, mode, "", &r); err != nil {
 		return nil, err
 	}
 	c.problems = r.problems
@@ -107,43 +111,58 @@ func (c *Certificate) Type() Type { return TypeCertificate }
 // parseCertificate does the work of ParseCertificate, recording profile
 // problems in r with fields prefixed by prefix (for EE certificates inside
 // signed objects).
-func parseCertificate(data []byte, mode der.Mode, prefix string, r *report) (*Certificate, error) {
-	c := &Certificate{Raw: data}
+func parseCertificate(c *Certificate, data []byte, mode der.Mode, prefix string, r *report) error {
+	saved := r.prefix
+	r.prefix += prefix
+	err := c.decode(data, mode, r)
+	r.prefix = saved
+	if err != nil {
+		var p *Problem
+		if prefix != "" && errors.As(err, &p) {
+			q := *p
+			q.Field = prefix + q.Field
+			return &q
+		}
+		return err
+	}
+	return nil
+}
+
+// decode decodes the certificate structure into c; field names in
+// problems are relative to the certificate.
+func (c *Certificate) decode(data []byte, mode der.Mode, r *report) error {
+	c.Raw = data
 	p := der.Parse(data, mode)
 	seq, err := p.Sequence()
 	if err != nil {
-		return nil, decodeErr(prefix+"certificate", "RFC 5280 §4.1", err)
+		return decodeErr("certificate", "RFC 5280 §4.1", err)
 	}
 	if err := p.Done(); err != nil {
-		return nil, decodeErr(prefix+"certificate", "RFC 5280 §4.1", err)
+		return decodeErr("certificate", "RFC 5280 §4.1", err)
 	}
 	tbsEl, err := seq.Expect(der.TagSequence)
 	if err != nil {
-		return nil, decodeErr(prefix+"tbsCertificate", "RFC 5280 §4.1.1.1", err)
+		return decodeErr("tbsCertificate", "RFC 5280 §4.1.1.1", err)
 	}
 	c.TBS = tbsEl.Raw
-	sigAlg, err := parseAlgorithm(&seq, prefix+"signatureAlgorithm", "RFC 5280 §4.1.1.2")
+	sigAlg, err := parseAlgorithm(&seq, "signatureAlgorithm", "RFC 5280 §4.1.1.2")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.SignatureAlg = sigAlg.OID
-	if c.Signature, err = parseSignatureBits(&seq, prefix+"signatureValue"); err != nil {
-		return nil, err
+	if c.Signature, err = parseSignatureBits(&seq, "signatureValue"); err != nil {
+		return err
 	}
 	if err := seq.Done(); err != nil {
-		return nil, decodeErr(prefix+"certificate", "RFC 5280 §4.1", err)
+		return decodeErr("certificate", "RFC 5280 §4.1", err)
 	}
-	checkSignatureAlg(sigAlg, prefix+"signatureAlgorithm", "RFC 7935 §2", r)
+	checkSignatureAlg(sigAlg, "signatureAlgorithm", "RFC 7935 §2", r)
 
 	tbs, err := tbsEl.Children()
 	if err != nil {
-		return nil, decodeErr(prefix+"tbsCertificate", "RFC 5280 §4.1.1.1", err)
+		return decodeErr("tbsCertificate", "RFC 5280 §4.1.1.1", err)
 	}
-	prefix += "tbsCertificate."
-	if err := c.parseTBS(&tbs, sigAlg, mode, prefix, r); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return c.parseTBS(&tbs, sigAlg, mode, r)
 }
 
 // parseSignatureBits reads the signatureValue BIT STRING.
@@ -171,61 +190,61 @@ func checkSignatureAlg(a algorithm, field, ref string, r *report) {
 	}
 }
 
-func (c *Certificate) parseTBS(tbs *der.Parser, outerAlg algorithm, mode der.Mode, prefix string, r *report) error {
+func (c *Certificate) parseTBS(tbs *der.Parser, outerAlg algorithm, mode der.Mode, r *report) error {
 	// version [0] EXPLICIT Version: RPKI certificates are v3 (RFC 6487 §4.1).
 	if v, ok, err := tbs.OptionalExplicit(0); err != nil {
-		return decodeErr(prefix+"version", "RFC 5280 §4.1.2.1", err)
+		return decodeErr("tbsCertificate.version", "RFC 5280 §4.1.2.1", err)
 	} else if !ok {
-		r.inspect(prefix+"version", "RFC 6487 §4.1", "version 1 certificate, want version 3")
+		r.inspect("tbsCertificate.version", "RFC 6487 §4.1", "version 1 certificate, want version 3")
 	} else {
 		el, err := v.Expect(der.TagInteger)
 		if err != nil {
-			return decodeErr(prefix+"version", "RFC 5280 §4.1.2.1", err)
+			return decodeErr("tbsCertificate.version", "RFC 5280 §4.1.2.1", err)
 		}
 		if n, err := el.Int64(); err != nil || n != 2 {
-			r.inspect(prefix+"version", "RFC 6487 §4.1", "version must be 3")
+			r.inspect("tbsCertificate.version", "RFC 6487 §4.1", "version must be 3")
 		}
 		if err := v.Done(); err != nil {
-			return decodeErr(prefix+"version", "RFC 5280 §4.1.2.1", err)
+			return decodeErr("tbsCertificate.version", "RFC 5280 §4.1.2.1", err)
 		}
 	}
 
 	serial, err := tbs.Integer()
 	if err != nil {
-		return decodeErr(prefix+"serialNumber", "RFC 5280 §4.1.2.2", err)
+		return decodeErr("tbsCertificate.serialNumber", "RFC 5280 §4.1.2.2", err)
 	}
 	c.Serial = serial
-	checkSerial(serial, prefix+"serialNumber", "RFC 6487 §4.2", r)
+	checkSerial(serial, "tbsCertificate.serialNumber", "RFC 6487 §4.2", r)
 
-	tbsAlg, err := parseAlgorithm(tbs, prefix+"signature", "RFC 5280 §4.1.2.3")
+	tbsAlg, err := parseAlgorithm(tbs, "tbsCertificate.signature", "RFC 5280 §4.1.2.3")
 	if err != nil {
 		return err
 	}
-	checkSameAlgorithm(tbsAlg, outerAlg, mode, prefix+"signature", r)
+	checkSameAlgorithm(tbsAlg, outerAlg, mode, "tbsCertificate.signature", r)
 
-	if c.Issuer, err = parseName(tbs, prefix+"issuer", r); err != nil {
+	if c.Issuer, err = parseName(tbs, "tbsCertificate.issuer", r); err != nil {
 		return err
 	}
 	validity, err := tbs.Sequence()
 	if err != nil {
-		return decodeErr(prefix+"validity", "RFC 5280 §4.1.2.5", err)
+		return decodeErr("tbsCertificate.validity", "RFC 5280 §4.1.2.5", err)
 	}
-	if c.NotBefore, err = parseCertTime(&validity, prefix+"validity.notBefore", r); err != nil {
+	if c.NotBefore, err = parseCertTime(&validity, "tbsCertificate.validity.notBefore", r); err != nil {
 		return err
 	}
-	if c.NotAfter, err = parseCertTime(&validity, prefix+"validity.notAfter", r); err != nil {
+	if c.NotAfter, err = parseCertTime(&validity, "tbsCertificate.validity.notAfter", r); err != nil {
 		return err
 	}
 	if err := validity.Done(); err != nil {
-		return decodeErr(prefix+"validity", "RFC 5280 §4.1.2.5", err)
+		return decodeErr("tbsCertificate.validity", "RFC 5280 §4.1.2.5", err)
 	}
 	if c.NotAfter.Before(c.NotBefore) {
-		r.inspect(prefix+"validity", "RFC 6487 §4.6", "notAfter precedes notBefore")
+		r.inspect("tbsCertificate.validity", "RFC 6487 §4.6", "notAfter precedes notBefore")
 	}
-	if c.Subject, err = parseName(tbs, prefix+"subject", r); err != nil {
+	if c.Subject, err = parseName(tbs, "tbsCertificate.subject", r); err != nil {
 		return err
 	}
-	spki, err := parsePublicKeyInfo(tbs, prefix+"subjectPublicKeyInfo")
+	spki, err := parsePublicKeyInfo(tbs, "tbsCertificate.subjectPublicKeyInfo")
 	if err != nil {
 		return err
 	}
@@ -233,25 +252,25 @@ func (c *Certificate) parseTBS(tbs *der.Parser, outerAlg algorithm, mode der.Mod
 
 	for _, n := range []uint32{1, 2} {
 		if _, ok, err := tbs.Optional(der.Implicit(n)); err != nil {
-			return decodeErr(prefix+"uniqueID", "RFC 5280 §4.1.2.8", err)
+			return decodeErr("tbsCertificate.uniqueID", "RFC 5280 §4.1.2.8", err)
 		} else if ok {
-			r.inspect(prefix+"uniqueID", "RFC 6487 §4", "unique identifiers must not be used")
+			r.inspect("tbsCertificate.uniqueID", "RFC 6487 §4", "unique identifiers must not be used")
 		}
 	}
 	extSeq, hasExt, err := tbs.OptionalExplicit(3)
 	if err != nil {
-		return decodeErr(prefix+"extensions", "RFC 5280 §4.1.2.9", err)
+		return decodeErr("tbsCertificate.extensions", "RFC 5280 §4.1.2.9", err)
 	}
 	if err := tbs.Done(); err != nil {
-		return decodeErr(prefix[:len(prefix)-1], "RFC 5280 §4.1", err)
+		return decodeErr("tbsCertificate", "RFC 5280 §4.1", err)
 	}
 	var ext extensions
 	if !hasExt {
-		r.inspect(prefix+"extensions", "RFC 6487 §4.8", "certificate without extensions")
-	} else if err := ext.parse(&extSeq, mode, prefix+"extensions", r); err != nil {
+		r.inspect("tbsCertificate.extensions", "RFC 6487 §4.8", "certificate without extensions")
+	} else if err := ext.parse(&extSeq, mode, "tbsCertificate.extensions", r); err != nil {
 		return err
 	}
-	return c.applyExtensions(&ext, spki, mode, prefix, r)
+	return c.applyExtensions(&ext, spki, mode, r)
 }
 
 // checkSerial: a positive integer of at most 20 octets (RFC 5280 §4.1.2.2).
@@ -277,8 +296,8 @@ func parseCertTime(p *der.Parser, field string, r *report) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, decodeErr(field, "RFC 5280 §4.1.2.5", err)
 	}
-	if el.Mode() == der.Strict && (t.Year() < 2050) != (el.Tag == der.TagUTCTime) {
-		r.inspect(field, "RFC 5280 §4.1.2.5", "%s used for %d", el.Tag, t.Year())
+	if el.Mode() == der.Strict && (t.Year() < 2050) != (el.Tag() == der.TagUTCTime) {
+		r.inspect(field, "RFC 5280 §4.1.2.5", "%s used for %d", el.Tag(), t.Year())
 	}
 	return t, nil
 }
@@ -286,9 +305,9 @@ func parseCertTime(p *der.Parser, field string, r *report) (time.Time, error) {
 // applyExtensions stores the extensions' values, decides the kind of
 // certificate and checks what RFC 6487 §4.8 (RFC 8209 §3.1.3 for routers)
 // asks of each kind.
-func (c *Certificate) applyExtensions(e *extensions, spki publicKeyInfo, mode der.Mode, prefix string, r *report) error {
-	field := prefix + "extensions"
-	keyField := prefix + "subjectPublicKeyInfo"
+func (c *Certificate) applyExtensions(e *extensions, spki publicKeyInfo, mode der.Mode, r *report) error {
+	const field = "tbsCertificate.extensions"
+	const keyField = "tbsCertificate.subjectPublicKeyInfo"
 	if err := e.decodeAll(c, mode, field, r); err != nil {
 		return err
 	}
@@ -317,11 +336,11 @@ func (c *Certificate) applyExtensions(e *extensions, spki publicKeyInfo, mode de
 		if !spki.Algorithm.OID.Equal(oidRSAEncryption) {
 			r.inspect(keyField, "RFC 7935 §3.1", "key algorithm %s, want rsaEncryption", oidName(spki.Algorithm.OID))
 		} else {
-			key, err := parseRSAKey(spki, mode, keyField, r)
-			if err != nil {
+			c.rsaKey.N = &c.rsaN
+			if err := parseRSAKey(&c.rsaKey, spki, mode, keyField, r); err != nil {
 				return err
 			}
-			c.RSAKey = key
+			c.RSAKey = &c.rsaKey
 		}
 	}
 
@@ -524,3 +543,6 @@ func (c *Certificate) AsIssuer(parent *Issuer, certURI string) *Issuer {
 }
 
 func hexString(b []byte) string { return fmt.Sprintf("%X", b) }
+
+// SerialString returns the serial number in upper-case hex.
+func (c *Certificate) SerialString() string { return hexString(c.Serial) }

@@ -31,18 +31,25 @@ var extInfo = [numExt]struct {
 	name     string
 	critical bool   // what RFC 6487 §4.8 requires
 	ref      string // where it says so
+	field    string // the full field name, filled in by init
 }{
-	extBasicConstraints: {oidBasicConstraints, "basicConstraints", true, "RFC 6487 §4.8.1"},
-	extSKI:              {oidSubjectKeyID, "subjectKeyIdentifier", false, "RFC 6487 §4.8.2"},
-	extAKI:              {oidAuthorityKeyID, "authorityKeyIdentifier", false, "RFC 6487 §4.8.3"},
-	extKeyUsage:         {oidKeyUsage, "keyUsage", true, "RFC 6487 §4.8.4"},
-	extEKU:              {oidExtKeyUsage, "extKeyUsage", false, "RFC 8209 §3.1.3.2"},
-	extCRLDP:            {oidCRLDistribution, "cRLDistributionPoints", false, "RFC 6487 §4.8.6"},
-	extAIA:              {oidAuthorityInfo, "authorityInfoAccess", false, "RFC 6487 §4.8.7"},
-	extSIA:              {oidSubjectInfoAccess, "subjectInfoAccess", false, "RFC 6487 §4.8.8"},
-	extPolicies:         {oidCertPolicies, "certificatePolicies", true, "RFC 6487 §4.8.9"},
-	extIPResources:      {oidIPAddrBlocks, "ipAddrBlocks", true, "RFC 6487 §4.8.10"},
-	extASResources:      {oidASIdentifiers, "autonomousSysIds", true, "RFC 6487 §4.8.11"},
+	extBasicConstraints: {oidBasicConstraints, "basicConstraints", true, "RFC 6487 §4.8.1", ""},
+	extSKI:              {oidSubjectKeyID, "subjectKeyIdentifier", false, "RFC 6487 §4.8.2", ""},
+	extAKI:              {oidAuthorityKeyID, "authorityKeyIdentifier", false, "RFC 6487 §4.8.3", ""},
+	extKeyUsage:         {oidKeyUsage, "keyUsage", true, "RFC 6487 §4.8.4", ""},
+	extEKU:              {oidExtKeyUsage, "extKeyUsage", false, "RFC 8209 §3.1.3.2", ""},
+	extCRLDP:            {oidCRLDistribution, "cRLDistributionPoints", false, "RFC 6487 §4.8.6", ""},
+	extAIA:              {oidAuthorityInfo, "authorityInfoAccess", false, "RFC 6487 §4.8.7", ""},
+	extSIA:              {oidSubjectInfoAccess, "subjectInfoAccess", false, "RFC 6487 §4.8.8", ""},
+	extPolicies:         {oidCertPolicies, "certificatePolicies", true, "RFC 6487 §4.8.9", ""},
+	extIPResources:      {oidIPAddrBlocks, "ipAddrBlocks", true, "RFC 6487 §4.8.10", ""},
+	extASResources:      {oidASIdentifiers, "autonomousSysIds", true, "RFC 6487 §4.8.11", ""},
+}
+
+func init() {
+	for i := range extInfo {
+		extInfo[i].field = "tbsCertificate.extensions." + extInfo[i].name
+	}
 }
 
 // extensions holds the raw values of the known extensions of one
@@ -122,10 +129,10 @@ func (e *extensions) parse(wrapper *der.Parser, mode der.Mode, field string, r *
 			continue
 		}
 		if e.present[id] {
-			r.inspect(field+"."+extInfo[id].name, "RFC 5280 §4.2", "extension appears twice")
+			r.inspect(extInfo[id].field, "RFC 5280 §4.2", "extension appears twice")
 			continue
 		}
-		e.present[id], e.crit[id], e.value[id] = true, critical, value.Content
+		e.present[id], e.crit[id], e.value[id] = true, critical, value.Content()
 	}
 	if len(unknown) > 0 {
 		r.inspect(field, "RFC 6487 §4.8", "extensions not in the profile: %v", unknown)
@@ -139,8 +146,8 @@ func (e *extensions) decodeAll(c *Certificate, mode der.Mode, field string, r *r
 		if !e.present[id] {
 			continue
 		}
-		info := extInfo[id]
-		f := field + "." + info.name
+		info := &extInfo[id]
+		f := info.field
 		// EKU criticality is a router certificate rule; EKU anywhere else
 		// is reported on its own.
 		if e.crit[id] != info.critical && id != extEKU {
@@ -172,9 +179,9 @@ func (e *extensions) decodeAll(c *Certificate, mode der.Mode, field string, r *r
 		case extPolicies:
 			err = decodePolicies(v, mode, f, r)
 		case extIPResources:
-			c.Resources.IPv4, c.Resources.IPv6, err = parseIPAddrBlocks(v, mode, f, r)
+			c.Resources.IPv4, c.Resources.IPv6, err = parseIPAddrBlocks(v, mode, f, r, c.Resources.IPv4.Ranges[:0], c.Resources.IPv6.Ranges[:0])
 		case extASResources:
-			c.Resources.AS, err = parseASIdentifiers(v, mode, f, r)
+			c.Resources.AS, err = parseASIdentifiers(v, mode, f, r, c.Resources.AS.Ranges[:0])
 		}
 		if err != nil {
 			return decodeErr(f, info.ref, err)
@@ -233,7 +240,7 @@ func decodeAKI(v []byte, mode der.Mode, field string, r *report) ([]byte, error)
 	if el, ok, err := seq.Optional(der.Implicit(0)); err != nil {
 		return nil, err
 	} else if ok {
-		id = el.Content
+		id = el.Content()
 	} else {
 		r.inspect(field, "RFC 6487 §4.8.3", "keyIdentifier missing")
 	}
@@ -350,11 +357,11 @@ func firstURI(names *der.Parser, mode der.Mode, scheme, field, ref string, r *re
 		if err != nil {
 			return "", err
 		}
-		if gn.Tag != der.Implicit(6) {
-			r.inspect(field, ref, "general name %s is not a URI", gn.Tag)
+		if gn.Tag() != der.Implicit(6) {
+			r.inspect(field, ref, "general name %s is not a URI", gn.Tag())
 			continue
 		}
-		uri, err := checkURI(gn.Content, mode)
+		uri, err := checkURI(gn.Content())
 		if err != nil {
 			r.inspect(field, ref, "%v", err)
 			continue
@@ -384,11 +391,11 @@ func decodeAIA(v []byte, mode der.Mode, field string, r *report) (string, error)
 			r.inspect(field, ref, "unexpected access method %s", method)
 			continue
 		}
-		if loc.Tag != der.Implicit(6) {
+		if loc.Tag() != der.Implicit(6) {
 			r.inspect(field, ref, "caIssuers is not a URI")
 			continue
 		}
-		uri, err := checkURI(loc.Content, mode)
+		uri, err := checkURI(loc.Content())
 		if err != nil {
 			r.inspect(field, ref, "%v", err)
 			continue
@@ -449,11 +456,11 @@ func (c *Certificate) decodeSIA(v []byte, mode der.Mode, field string, r *report
 		default:
 			continue
 		}
-		if loc.Tag != der.Implicit(6) {
+		if loc.Tag() != der.Implicit(6) {
 			r.inspect(field, ref, "access location is not a URI")
 			continue
 		}
-		uri, err := checkURI(loc.Content, mode)
+		uri, err := checkURI(loc.Content())
 		if err != nil {
 			r.inspect(field, ref, "%v", err)
 			continue

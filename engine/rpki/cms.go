@@ -19,8 +19,10 @@ type SignedObject struct {
 	ContentType der.OID
 	// Content is the eContent, the encoded payload (a ROA, a manifest, …).
 	Content []byte
-	// EE is the end-entity certificate carried in the object.
+	// EE is the end-entity certificate carried in the object. It points
+	// into the object, saving an allocation per object.
 	EE *Certificate
+	ee Certificate
 	// SignerKeyID is the signer's subjectKeyIdentifier (the SID).
 	SignerKeyID []byte
 	// SigningTime is the signing-time attribute, zero if absent.
@@ -30,6 +32,17 @@ type SignedObject struct {
 	signature     []byte
 	signedAttrs   []byte // the encoded [0] IMPLICIT SET, tag and all
 	messageDigest []byte
+}
+
+// reset clears so for decoding another object into it, keeping the
+// memory of the EE certificate's resource lists and key.
+func (so *SignedObject) reset() {
+	c := &so.ee
+	v4, v6, as := c.Resources.IPv4.Ranges[:0], c.Resources.IPv6.Ranges[:0], c.Resources.AS.Ranges[:0]
+	words := c.rsaN.Bits()[:0]
+	*so = SignedObject{}
+	c.Resources.IPv4.Ranges, c.Resources.IPv6.Ranges, c.Resources.AS.Ranges = v4, v6, as
+	c.rsaN.SetBits(words)
 }
 
 // ParseSignedObject decodes the CMS layer of any signed object without
@@ -196,9 +209,10 @@ func (so *SignedObject) parseCertificates(certs der.Element, mode der.Mode, r *r
 	if !set.Empty() {
 		r.inspect(field, ref, "more than one certificate")
 	}
-	if so.EE, err = parseCertificate(el.Raw, mode, "certificates[0].", r); err != nil {
+	if err := parseCertificate(&so.ee, el.Raw, mode, "certificates[0].", r); err != nil {
 		return err
 	}
+	so.EE = &so.ee
 	switch {
 	case so.EE.Kind != CertEE:
 		r.inspect(field, ref, "%s certificate where an EE certificate is required", so.EE.Kind)
@@ -225,15 +239,15 @@ func (so *SignedObject) parseSignerInfo(signers *der.Parser, mode der.Mode, r *r
 	if err != nil {
 		return decodeErr(field+".sid", "RFC 6488 §2.1.6.2", err)
 	}
-	if sid.Tag != der.Implicit(0) {
-		r.inspect(field+".sid", "RFC 6488 §2.1.6.2", "signer identified by %s instead of subjectKeyIdentifier", sid.Tag)
+	if sid.Tag() != der.Implicit(0) {
+		r.inspect(field+".sid", "RFC 6488 §2.1.6.2", "signer identified by %s instead of subjectKeyIdentifier", sid.Tag())
 	} else {
-		so.SignerKeyID = sid.Content
+		so.SignerKeyID = sid.Content()
 		if so.EE != nil && string(so.SignerKeyID) != string(so.EE.SKI) {
 			r.inspect(field+".sid", "RFC 6488 §2.1.6.2", "signer %s is not the EE certificate %s", hexString(so.SignerKeyID), hexString(so.EE.SKI))
 		}
 	}
-	digestAlg, err := parseAlgorithm(&si, field+".digestAlgorithm", "RFC 6488 §2.1.6.3")
+	digestAlg, err := parseAlgorithm(&si, "signerInfo.digestAlgorithm", "RFC 6488 §2.1.6.3")
 	if err != nil {
 		return err
 	}
@@ -251,7 +265,7 @@ func (so *SignedObject) parseSignerInfo(signers *der.Parser, mode der.Mode, r *r
 	if err := so.parseSignedAttrs(attrs, r); err != nil {
 		return err
 	}
-	sigAlg, err := parseAlgorithm(&si, field+".signatureAlgorithm", "RFC 6488 §2.1.6.5")
+	sigAlg, err := parseAlgorithm(&si, "signerInfo.signatureAlgorithm", "RFC 6488 §2.1.6.5")
 	if err != nil {
 		return err
 	}
@@ -321,17 +335,17 @@ func (so *SignedObject) parseSignedAttrs(attrs der.Element, r *report) error {
 		switch {
 		case typ.Equal(oidAttrContentType):
 			idx = 0
-			if got, err := value.OID(); err != nil || value.Tag != der.TagOID {
+			if got, err := value.OID(); err != nil || value.Tag() != der.TagOID {
 				r.inspect(field+".contentType", "RFC 6488 §2.1.6.4.1", "malformed content-type value")
 			} else if !got.Equal(so.ContentType) {
 				r.inspect(field+".contentType", "RFC 6488 §2.1.6.4.1", "content-type %s differs from eContentType %s", oidName(got), oidName(so.ContentType))
 			}
 		case typ.Equal(oidAttrMessageDigest):
 			idx = 1
-			if value.Tag != der.TagOctetString {
-				return decodeErr(field+".messageDigest", "RFC 6488 §2.1.6.4.2", fmt.Errorf("message-digest is %s", value.Tag))
+			if value.Tag() != der.TagOctetString {
+				return decodeErr(field+".messageDigest", "RFC 6488 §2.1.6.4.2", fmt.Errorf("message-digest is %s", value.Tag()))
 			}
-			so.messageDigest = value.Content
+			so.messageDigest = value.Content()
 		case typ.Equal(oidAttrSigningTime):
 			idx = 2
 			t, err := value.Time()

@@ -151,7 +151,7 @@ func (c *CRL) parseRevoked(list der.Element, mode der.Mode, r *report) error {
 		}
 		el, err := entry.Next()
 		if err == nil {
-			_, err = el.Time()
+			err = el.CheckTime()
 		}
 		if err != nil {
 			return decodeErr(field+".revocationDate", ref, err)
@@ -210,7 +210,7 @@ func (c *CRL) parseExtensions(wrapper *der.Parser, mode der.Mode, r *report) err
 				r.inspect(field, "RFC 5280 §4.2", "authorityKeyIdentifier appears twice")
 			}
 			hasAKI = true
-			if c.AKI, err = decodeAKI(value.Content, mode, field+".authorityKeyIdentifier", r); err != nil {
+			if c.AKI, err = decodeAKI(value.Content(), mode, "tbsCertList.crlExtensions.authorityKeyIdentifier", r); err != nil {
 				return decodeErr(field+".authorityKeyIdentifier", ref, err)
 			}
 		case oid.Equal(oidCRLNumber):
@@ -218,14 +218,14 @@ func (c *CRL) parseExtensions(wrapper *der.Parser, mode der.Mode, r *report) err
 				r.inspect(field, "RFC 5280 §4.2", "cRLNumber appears twice")
 			}
 			hasNumber = true
-			np := der.Parse(value.Content, mode)
+			np := der.Parse(value.Content(), mode)
 			if c.Number, err = np.Integer(); err == nil {
 				err = np.Done()
 			}
 			if err != nil {
 				return decodeErr(field+".cRLNumber", "RFC 5280 §5.2.3", err)
 			}
-			checkSequenceNumber(c.Number, field+".cRLNumber", "RFC 5280 §5.2.3", r)
+			checkSequenceNumber(c.Number, "tbsCertList.crlExtensions.cRLNumber", "RFC 5280 §5.2.3", r)
 		default:
 			r.inspect(field, ref, "extension %s is not allowed", oid)
 			continue

@@ -134,7 +134,7 @@ func (m *Manifest) parseFileList(list *der.Parser, mode der.Mode, r *report) err
 		if err := entry.Done(); err != nil {
 			return decodeErr(field, "RFC 9286 §4.2.1", err)
 		}
-		name := nameEl.Content
+		name := nameEl.Content()
 		if err := CheckFileName(name, mode); err != nil {
 			r.inspect(field+".file", "RFC 9286 §4.2.2", "%v", err)
 		}

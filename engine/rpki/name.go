@@ -48,9 +48,9 @@ func (n Name) String() string {
 			if label == "" {
 				label = typ.String()
 			}
-			text := "#" + hexString(val.Content)
-			if der.IsString(val.Tag) {
-				text = der.DecodeText(val.Tag, val.Content)
+			text := "#" + hexString(val.Content())
+			if der.IsString(val.Tag()) {
+				text = der.DecodeText(val.Tag(), val.Content())
 			}
 			parts = append(parts, label+"="+text)
 		}
@@ -114,16 +114,16 @@ func parseName(p *der.Parser, field string, r *report) (Name, error) {
 			case typ.Equal(oidCommonName):
 				commonNames++
 				if n.CommonName == nil {
-					n.CommonName = val.Content
+					n.CommonName = val.Content()
 				}
-				checkNameString(val, field+".commonName", strict, r)
+				checkNameString(val, field, "commonName", strict, r)
 			case typ.Equal(oidSerialNumber):
 				serials++
-				n.SerialNumber = val.Content
-				checkNameString(val, field+".serialNumber", strict, r)
+				n.SerialNumber = val.Content()
+				checkNameString(val, field, "serialNumber", strict, r)
 			default:
 				others++
-				if der.IsString(val.Tag) {
+				if der.IsString(val.Tag()) {
 					if _, err := val.Text(); err != nil {
 						r.inspect(field, "RFC 5280 §4.1.2.4", "attribute %s: %v", typ, err)
 					}
@@ -148,16 +148,15 @@ func parseName(p *der.Parser, field string, r *report) (Name, error) {
 
 // checkNameString checks an attribute value's string type: PrintableString
 // in Strict mode, any valid character string in Relaxed mode.
-func checkNameString(val der.Element, field string, strict bool, r *report) {
-	if strict && val.Tag != der.TagPrintableString {
-		r.inspect(field, "RFC 6487 §4.4", "%s instead of PrintableString", val.Tag)
-		return
-	}
-	if !der.IsString(val.Tag) {
-		r.inspect(field, "RFC 5280 §4.1.2.4", "%s is not a string type", val.Tag)
-		return
-	}
-	if _, err := val.Text(); err != nil {
-		r.inspect(field, "RFC 5280 §4.1.2.4", "%v", err)
+func checkNameString(val der.Element, field, attr string, strict bool, r *report) {
+	switch {
+	case strict && val.Tag() != der.TagPrintableString:
+		r.inspect(field+"."+attr, "RFC 6487 §4.4", "%s instead of PrintableString", val.Tag())
+	case !der.IsString(val.Tag()):
+		r.inspect(field+"."+attr, "RFC 5280 §4.1.2.4", "%s is not a string type", val.Tag())
+	default:
+		if _, err := val.Text(); err != nil {
+			r.inspect(field+"."+attr, "RFC 5280 §4.1.2.4", "%v", err)
+		}
 	}
 }

@@ -75,7 +75,7 @@ func Sniff(data []byte) Type {
 	if err != nil {
 		return TypeUnknown
 	}
-	if first.Tag == der.TagOID {
+	if first.Tag() == der.TagOID {
 		var so SignedObject
 		var r report
 		if err := parseCMS(&so, data, der.Relaxed, nil, &r); err != nil {
@@ -88,7 +88,7 @@ func Sniff(data []byte) Type {
 		}
 		return TypeUnknown
 	}
-	if first.Tag != der.TagSequence {
+	if first.Tag() != der.TagSequence {
 		return TypeUnknown
 	}
 	// A TBSCertificate starts with its [0] version; a TBSCertList with an
@@ -103,7 +103,7 @@ func Sniff(data []byte) Type {
 	if err != nil {
 		return TypeUnknown
 	}
-	switch head.Tag {
+	switch head.Tag() {
 	case der.Explicit(0):
 		return TypeCertificate
 	case der.TagSequence:

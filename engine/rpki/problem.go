@@ -88,10 +88,14 @@ func decodeErr(field, ref string, err error) *Problem {
 // report collects the profile problems found while decoding an object.
 type report struct {
 	problems []Problem
+	// prefix locates a nested structure (the EE certificate of a signed
+	// object). It is joined to a field name only when a problem is
+	// recorded, so the common, problem-free path builds no strings.
+	prefix string
 }
 
 func (r *report) add(stage Stage, field, ref, format string, args ...any) {
-	r.problems = append(r.problems, problemf(stage, field, ref, format, args...))
+	r.problems = append(r.problems, problemf(stage, r.prefix+field, ref, format, args...))
 }
 
 func (r *report) inspect(field, ref, format string, args ...any) {

@@ -56,7 +56,7 @@ func parseAlgorithm(p *der.Parser, field, ref string) (algorithm, error) {
 // nullOrAbsent reports whether the parameters are absent or NULL, the two
 // forms RFC 4055 §5 allows for the RSA algorithms.
 func (a algorithm) nullOrAbsent() bool {
-	return !a.HasParams || a.Params.Tag == der.TagNull && len(a.Params.Content) == 0
+	return !a.HasParams || a.Params.Tag() == der.TagNull && len(a.Params.Content()) == 0
 }
 
 // publicKeyInfo is a decoded SubjectPublicKeyInfo.
@@ -77,7 +77,7 @@ func parsePublicKeyInfo(p *der.Parser, field string) (publicKeyInfo, error) {
 	if err != nil {
 		return publicKeyInfo{}, decodeErr(field, ref, err)
 	}
-	alg, err := parseAlgorithm(&inner, field+".algorithm", ref)
+	alg, err := parseAlgorithm(&inner, field, ref)
 	if err != nil {
 		return publicKeyInfo{}, err
 	}
@@ -101,7 +101,7 @@ func parsePublicKeyInfo(p *der.Parser, field string) (publicKeyInfo, error) {
 // parseRSAKey decodes an RSAPublicKey (RFC 8017 §A.1.1) and checks the
 // RFC 7935 sizes; a key of another size is still returned, so inspect can
 // show it, with the problem recorded.
-func parseRSAKey(spki publicKeyInfo, mode der.Mode, field string, r *report) (*rsa.PublicKey, error) {
+func parseRSAKey(key *rsa.PublicKey, spki publicKeyInfo, mode der.Mode, field string, r *report) error {
 	const ref = "RFC 7935 §3"
 	if !spki.Algorithm.nullOrAbsent() {
 		r.inspect(field+".algorithm", "RFC 4055 §1.2", "rsaEncryption parameters must be NULL")
@@ -109,40 +109,45 @@ func parseRSAKey(spki publicKeyInfo, mode der.Mode, field string, r *report) (*r
 	p := der.Parse(spki.Key, mode)
 	seq, err := p.Sequence()
 	if err != nil {
-		return nil, decodeErr(field, "RFC 8017 §A.1.1", err)
+		return decodeErr(field, "RFC 8017 §A.1.1", err)
 	}
 	n, err := seq.Integer()
 	if err != nil {
-		return nil, decodeErr(field+".modulus", "RFC 8017 §A.1.1", err)
+		return decodeErr(field+".modulus", "RFC 8017 §A.1.1", err)
 	}
 	eEl, err := seq.Expect(der.TagInteger)
 	if err != nil {
-		return nil, decodeErr(field+".publicExponent", "RFC 8017 §A.1.1", err)
+		return decodeErr(field+".publicExponent", "RFC 8017 §A.1.1", err)
 	}
 	e, err := eEl.Int64()
 	if err != nil || e < 3 || e > 1<<31-1 {
-		return nil, decodeErr(field+".publicExponent", "RFC 8017 §A.1.1", fmt.Errorf("unusable public exponent"))
+		return decodeErr(field+".publicExponent", "RFC 8017 §A.1.1", fmt.Errorf("unusable public exponent"))
 	}
 	if err := seq.Done(); err != nil {
-		return nil, decodeErr(field, "RFC 8017 §A.1.1", err)
+		return decodeErr(field, "RFC 8017 §A.1.1", err)
 	}
 	if err := p.Done(); err != nil {
-		return nil, decodeErr(field, "RFC 8017 §A.1.1", err)
+		return decodeErr(field, "RFC 8017 §A.1.1", err)
 	}
 	if n[0]&0x80 != 0 {
-		return nil, decodeErr(field+".modulus", "RFC 8017 §A.1.1", errors.New("negative modulus"))
+		return decodeErr(field+".modulus", "RFC 8017 §A.1.1", errors.New("negative modulus"))
 	}
 	if n[0] == 0 {
 		n = n[1:]
 	}
-	key := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(e)}
+	// The caller may provide the big.Int to fill, saving an allocation.
+	if key.N == nil {
+		key.N = new(big.Int)
+	}
+	key.N.SetBytes(n)
+	key.E = int(e)
 	if bits := key.N.BitLen(); bits != rsaModulusBits {
 		r.inspect(field+".modulus", ref, "want a %d-bit RSA modulus, have %d", rsaModulusBits, bits)
 	}
 	if e != rsaExponent {
 		r.inspect(field+".publicExponent", ref, "public exponent %d, want %d", e, rsaExponent)
 	}
-	return key, nil
+	return nil
 }
 
 // checkECKey checks a BGPsec router key: id-ecPublicKey on P-256 with an
@@ -150,7 +155,7 @@ func parseRSAKey(spki publicKeyInfo, mode der.Mode, field string, r *report) (*r
 func checkECKey(spki publicKeyInfo, field string, r *report) {
 	const ref = "RFC 8208 §3.1"
 	alg := spki.Algorithm
-	if !alg.HasParams || alg.Params.Tag != der.TagOID {
+	if !alg.HasParams || alg.Params.Tag() != der.TagOID {
 		r.inspect(field+".algorithm", ref, "id-ecPublicKey without a named curve")
 		return
 	}

@@ -205,7 +205,9 @@ var (
 
 // parseIPAddrBlocks decodes the sbgp-ipAddrBlock extension (RFC 3779
 // §2.2.3) with the RFC 6487 §4.8.10 restrictions.
-func parseIPAddrBlocks(value []byte, mode der.Mode, field string, r *report) (v4, v6 IPSet, err error) {
+// The sets' range lists are appended to buf4 and buf6, so a caller can
+// reuse their memory.
+func parseIPAddrBlocks(value []byte, mode der.Mode, field string, r *report, buf4, buf6 []IPRange) (v4, v6 IPSet, err error) {
 	p := der.Parse(value, mode)
 	seq, err := p.Sequence()
 	if err != nil {
@@ -241,7 +243,11 @@ func parseIPAddrBlocks(value []byte, mode der.Mode, field string, r *report) (v4
 			r.inspect(field, "RFC 3779 §2.2.3.3", "address families not in order")
 		}
 		lastAFI = afi
-		set, err := parseIPAddressChoice(&fam, afi, mode, field, r)
+		buf := buf4
+		if afi == afiIPv6 {
+			buf = buf6
+		}
+		set, err := parseIPAddressChoice(&fam, afi, mode, field, r, buf)
 		if err != nil {
 			return v4, v6, err
 		}
@@ -276,25 +282,25 @@ func parseAFI(b []byte, field string, r *report) (int, bool) {
 	return afi, true
 }
 
-func parseIPAddressChoice(fam *der.Parser, afi int, mode der.Mode, field string, r *report) (IPSet, error) {
+func parseIPAddressChoice(fam *der.Parser, afi int, mode der.Mode, field string, r *report, buf []IPRange) (IPSet, error) {
 	choice, err := fam.Next()
 	if err != nil {
 		return IPSet{}, decodeErr(field, "RFC 3779 §2.2.3.4", err)
 	}
-	if choice.Tag == der.TagNull {
+	if choice.Tag() == der.TagNull {
 		if err := choice.Null(); err != nil {
 			return IPSet{}, decodeErr(field, "RFC 3779 §2.2.3.5", err)
 		}
 		return IPSet{Inherit: true}, nil
 	}
-	if choice.Tag != der.TagSequence {
-		return IPSet{}, decodeErr(field, "RFC 3779 §2.2.3.4", fmt.Errorf("ipAddressChoice is %s", choice.Tag))
+	if choice.Tag() != der.TagSequence {
+		return IPSet{}, decodeErr(field, "RFC 3779 §2.2.3.4", fmt.Errorf("ipAddressChoice is %s", choice.Tag()))
 	}
 	items, err := choice.Children()
 	if err != nil {
 		return IPSet{}, decodeErr(field, "RFC 3779 §2.2.3.6", err)
 	}
-	var ranges []IPRange
+	ranges := buf
 	for !items.Empty() {
 		if len(ranges) == maxResourceEntries {
 			return IPSet{}, decodeErr(field, "", fmt.Errorf("more than %d address entries", maxResourceEntries))
@@ -319,7 +325,7 @@ func parseIPAddressOrRange(items *der.Parser, afi int, mode der.Mode, field stri
 	if err != nil {
 		return IPRange{}, decodeErr(field, "RFC 3779 §2.2.3.7", err)
 	}
-	switch el.Tag {
+	switch el.Tag() {
 	case der.TagBitString:
 		bs, err := el.BitString()
 		if err != nil {
@@ -367,7 +373,7 @@ func parseIPAddressOrRange(items *der.Parser, afi int, mode der.Mode, field stri
 		}
 		return rng, nil
 	}
-	return IPRange{}, decodeErr(field, "RFC 3779 §2.2.3.7", fmt.Errorf("IPAddressOrRange is %s", el.Tag))
+	return IPRange{}, decodeErr(field, "RFC 3779 §2.2.3.7", fmt.Errorf("IPAddressOrRange is %s", el.Tag()))
 }
 
 // addrFromBits builds an address from a BIT STRING, filling the bits not
@@ -445,7 +451,7 @@ func normalizeIPRanges(ranges []IPRange, mode der.Mode, field string, r *report)
 
 // parseASIdentifiers decodes the sbgp-autonomousSysNum extension (RFC 3779
 // §3.2.3) with the RFC 6487 §4.8.11 restrictions: asnum only, no rdi.
-func parseASIdentifiers(value []byte, mode der.Mode, field string, r *report) (ASSet, error) {
+func parseASIdentifiers(value []byte, mode der.Mode, field string, r *report, buf []ASRange) (ASSet, error) {
 	p := der.Parse(value, mode)
 	seq, err := p.Sequence()
 	if err != nil {
@@ -460,7 +466,7 @@ func parseASIdentifiers(value []byte, mode der.Mode, field string, r *report) (A
 		return ASSet{}, decodeErr(field+".asnum", "RFC 3779 §3.2.3.2", err)
 	}
 	if hasASNum {
-		if set, err = parseASIdentifierChoice(&asnum, mode, field+".asnum", r); err != nil {
+		if set, err = parseASIdentifierChoice(&asnum, mode, field, r, buf); err != nil {
 			return ASSet{}, err
 		}
 		if err := asnum.Done(); err != nil {
@@ -481,25 +487,25 @@ func parseASIdentifiers(value []byte, mode der.Mode, field string, r *report) (A
 }
 
 // parseASIdentifierChoice reads inherit (NULL) or a SEQUENCE OF ASIdOrRange.
-func parseASIdentifierChoice(p *der.Parser, mode der.Mode, field string, r *report) (ASSet, error) {
+func parseASIdentifierChoice(p *der.Parser, mode der.Mode, field string, r *report, buf []ASRange) (ASSet, error) {
 	choice, err := p.Next()
 	if err != nil {
 		return ASSet{}, decodeErr(field, "RFC 3779 §3.2.3.3", err)
 	}
-	if choice.Tag == der.TagNull {
+	if choice.Tag() == der.TagNull {
 		if err := choice.Null(); err != nil {
 			return ASSet{}, decodeErr(field, "RFC 3779 §3.2.3.3", err)
 		}
 		return ASSet{Inherit: true}, nil
 	}
-	if choice.Tag != der.TagSequence {
-		return ASSet{}, decodeErr(field, "RFC 3779 §3.2.3.3", fmt.Errorf("ASIdentifierChoice is %s", choice.Tag))
+	if choice.Tag() != der.TagSequence {
+		return ASSet{}, decodeErr(field, "RFC 3779 §3.2.3.3", fmt.Errorf("ASIdentifierChoice is %s", choice.Tag()))
 	}
 	items, err := choice.Children()
 	if err != nil {
 		return ASSet{}, decodeErr(field, "RFC 3779 §3.2.3.4", err)
 	}
-	ranges, err := parseASIdOrRanges(&items, mode, field, r)
+	ranges, err := parseASIdOrRanges(&items, mode, field, r, buf)
 	if err != nil {
 		return ASSet{}, err
 	}
@@ -511,8 +517,8 @@ func parseASIdentifierChoice(p *der.Parser, mode der.Mode, field string, r *repo
 
 // parseASIdOrRanges reads ASIdOrRange elements until items is exhausted,
 // checks their order and merges adjacent ones.
-func parseASIdOrRanges(items *der.Parser, mode der.Mode, field string, r *report) ([]ASRange, error) {
-	var ranges []ASRange
+func parseASIdOrRanges(items *der.Parser, mode der.Mode, field string, r *report, buf []ASRange) ([]ASRange, error) {
+	ranges := buf
 	for !items.Empty() {
 		if len(ranges) == maxResourceEntries {
 			return nil, decodeErr(field, "", fmt.Errorf("more than %d AS entries", maxResourceEntries))
@@ -522,7 +528,7 @@ func parseASIdOrRanges(items *der.Parser, mode der.Mode, field string, r *report
 			return nil, decodeErr(field, "RFC 3779 §3.2.3.5", err)
 		}
 		var rng ASRange
-		switch el.Tag {
+		switch el.Tag() {
 		case der.TagInteger:
 			as, err := el.Uint32()
 			if err != nil {
@@ -555,7 +561,7 @@ func parseASIdOrRanges(items *der.Parser, mode der.Mode, field string, r *report
 			}
 			rng = ASRange{ends[0], ends[1]}
 		default:
-			return nil, decodeErr(field, "RFC 3779 §3.2.3.5", fmt.Errorf("ASIdOrRange is %s", el.Tag))
+			return nil, decodeErr(field, "RFC 3779 §3.2.3.5", fmt.Errorf("ASIdOrRange is %s", el.Tag()))
 		}
 		if n := len(ranges); n > 0 {
 			last := &ranges[n-1]

@@ -43,13 +43,28 @@ func (roa *ROA) Valid() bool { return len(roa.problems) == 0 }
 
 // ParseROA decodes a ROA and checks the RFC 9582 profile.
 func ParseROA(data []byte, mode der.Mode) (*ROA, error) {
-	var r report
 	roa := new(ROA)
-	if err := parseCMS(&roa.SignedObject, data, mode, oidCTROA, &r); err != nil {
+	if err := DecodeROA(roa, data, mode); err != nil {
 		return nil, err
 	}
+	return roa, nil
+}
+
+// DecodeROA is ParseROA into a ROA the caller provides, whose memory
+// (prefix and resource lists, key) it reuses. A validation worker keeps
+// one ROA and decodes every ROA into it, so that decoding allocates
+// almost nothing; whatever the previous use left in roa is overwritten,
+// so nothing from it may be kept.
+func DecodeROA(roa *ROA, data []byte, mode der.Mode) error {
+	prefixes, problems := roa.Prefixes[:0], roa.problems[:0]
+	roa.SignedObject.reset()
+	*roa = ROA{SignedObject: roa.SignedObject, Prefixes: prefixes}
+	r := report{problems: problems}
+	if err := parseCMS(&roa.SignedObject, data, mode, oidCTROA, &r); err != nil {
+		return err
+	}
 	if err := roa.parseContent(mode, &r); err != nil {
-		return nil, err
+		return err
 	}
 	if ee := roa.EE; ee != nil {
 		// RFC 9582 §5: the EE certificate lists the addresses explicitly
@@ -65,7 +80,7 @@ func ParseROA(data []byte, mode der.Mode) (*ROA, error) {
 		}
 	}
 	roa.problems = r.problems
-	return roa, nil
+	return nil
 }
 
 func (roa *ROA) parseContent(mode der.Mode, r *report) error {

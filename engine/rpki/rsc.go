@@ -91,7 +91,7 @@ func (c *RSC) parseContent(mode der.Mode, r *report) error {
 		if el, ok, err := entry.Optional(der.TagIA5String); err != nil {
 			return decodeErr(field+".checkList.fileName", "RFC 9323 §4.4", err)
 		} else if ok {
-			fh.Name = el.Content
+			fh.Name = el.Content()
 			if err := CheckFileName(fh.Name, der.Relaxed); err != nil {
 				r.inspect(field+".checkList.fileName", "RFC 9323 §4.4", "%v", err)
 			}
@@ -134,7 +134,7 @@ func (c *RSC) parseResourceBlock(block *der.Parser, mode der.Mode, field string,
 		if err != nil {
 			return decodeErr(field+".asID.asnum", ref, err)
 		}
-		if c.Resources.AS.Ranges, err = parseASIdOrRanges(&list, mode, field+".asID", r); err != nil {
+		if c.Resources.AS.Ranges, err = parseASIdOrRanges(&list, mode, field+".asID", r, nil); err != nil {
 			return err
 		}
 	}

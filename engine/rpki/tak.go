@@ -1,6 +1,8 @@
 package rpki
 
 import (
+	"crypto/rsa"
+
 	"github.com/rovd/rovd/engine/der"
 )
 
@@ -90,7 +92,7 @@ func parseTAKey(p *der.Parser, mode der.Mode, field string, r *report) (TAKey, e
 		if err != nil {
 			return k, decodeErr(field+".comments", ref, err)
 		}
-		k.Comments = append(k.Comments, string(el.Content))
+		k.Comments = append(k.Comments, string(el.Content()))
 	}
 	uris, err := seq.Sequence()
 	if err != nil {
@@ -101,7 +103,7 @@ func parseTAKey(p *der.Parser, mode der.Mode, field string, r *report) (TAKey, e
 		if err != nil {
 			return k, decodeErr(field+".certificateURIs", ref, err)
 		}
-		uri, err := checkURI(el.Content, mode)
+		uri, err := checkURI(el.Content())
 		if err != nil {
 			r.inspect(field+".certificateURIs", ref, "%v", err)
 			continue
@@ -121,7 +123,7 @@ func parseTAKey(p *der.Parser, mode der.Mode, field string, r *report) (TAKey, e
 	k.SPKI = info.Raw
 	if !info.Algorithm.OID.Equal(oidRSAEncryption) {
 		r.inspect(field+".subjectPublicKeyInfo", "RFC 7935 §3.1", "key algorithm %s, want rsaEncryption", oidName(info.Algorithm.OID))
-	} else if _, err := parseRSAKey(info, mode, field+".subjectPublicKeyInfo", r); err != nil {
+	} else if err := parseRSAKey(new(rsa.PublicKey), info, mode, field+".subjectPublicKeyInfo", r); err != nil {
 		return k, err
 	}
 	return k, seq.Done()

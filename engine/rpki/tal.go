@@ -63,7 +63,7 @@ func ParseTAL(data []byte) (*TAL, error) {
 		line, ok = nextLine()
 	}
 	for ok && line != "" {
-		uri, err := checkURI([]byte(line), der.Strict)
+		uri, err := checkURI([]byte(line))
 		switch {
 		case err != nil:
 			return nil, bad("invalid URI: %v", err)
@@ -103,7 +103,8 @@ func ParseTAL(data []byte) (*TAL, error) {
 	if !info.Algorithm.OID.Equal(oidRSAEncryption) {
 		return nil, &Problem{Stage: Decode, Field: "subjectPublicKeyInfo", Ref: "RFC 7935 §3.1", Err: fmt.Errorf("key algorithm %s, want rsaEncryption", oidName(info.Algorithm.OID))}
 	}
-	if t.Key, err = parseRSAKey(info, der.Strict, "subjectPublicKeyInfo", &r); err != nil {
+	t.Key = new(rsa.PublicKey)
+	if err := parseRSAKey(t.Key, info, der.Strict, "subjectPublicKeyInfo", &r); err != nil {
 		return nil, err
 	}
 	t.problems = r.problems
