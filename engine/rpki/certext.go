@@ -2,7 +2,6 @@ package rpki
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/rovd/rovd/engine/der"
@@ -501,7 +500,10 @@ func decodePolicies(v []byte, mode der.Mode, field string, r *report) error {
 		if err != nil {
 			return err
 		}
-		if !oid.Equal(oidPolicyRPKI) {
+		switch {
+		case oid.Equal(oidPolicyRPKIv2):
+			r.inspect(field, "RFC 8360 §4", "the validation-reconsidered policy is not in use; want id-cp-ipAddr-asNumber")
+		case !oid.Equal(oidPolicyRPKI):
 			r.inspect(field, "RFC 6487 §4.8.9", "policy %s, want id-cp-ipAddr-asNumber", oid)
 		}
 		if quals, ok, err := info.Optional(der.TagSequence); err != nil {
@@ -546,6 +548,3 @@ func checkQualifiers(quals der.Element, field string, r *report) error {
 	}
 	return nil
 }
-
-// errNoURI is used where a field must hold a URI and holds none.
-var errNoURI = fmt.Errorf("URI missing")

@@ -102,16 +102,6 @@ func (r *report) inspect(field, ref, format string, args ...any) {
 	r.add(Inspect, field, ref, format, args...)
 }
 
-// Problems lists every problem in order, with uri filled in where missing.
-func withURI(ps []Problem, uri string) []Problem {
-	for i := range ps {
-		if ps[i].URI == "" {
-			ps[i].URI = uri
-		}
-	}
-	return ps
-}
-
 // Join turns a list of problems into one error, or nil when there are none.
 func Join(ps []Problem) error {
 	if len(ps) == 0 {
