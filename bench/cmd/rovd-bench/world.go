@@ -43,7 +43,7 @@ func runWorld(args []string, stdout, stderr io.Writer) int {
 		spread    = fs.Float64("width-spread", 0, "children vary by up to this share of the mean (0..1)")
 		roas      = fs.Float64("roas", 0, "mean ROAs per CA")
 		prefixes  = fs.Int("prefixes", 0, "maximum prefixes per ROA")
-		ipv6      = fs.Float64("ipv6-share", -1, "share of IPv6 prefixes")
+		ipv6      = fs.Float64("ipv6-share", 0, "share of IPv6 prefixes")
 		maxLen    = fs.Float64("maxlength-share", 0, "share of prefixes with a maxLength above their length")
 		aspas     = fs.Float64("aspas", 0, "ASPAs per CA")
 		routers   = fs.Float64("routers", 0, "router certificates per CA")
