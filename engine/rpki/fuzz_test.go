@@ -17,10 +17,21 @@ import (
 // that take minutes.
 const maxSeedSize = 16 << 10
 
-// seedCorpus adds up to limit files with one of the extensions from the
-// real corpus as seeds.
+// seedCorpus adds as seeds the broken objects of testdata/broken and up
+// to limit files of the real corpus, with one of the extensions.
 func seedCorpus(f *testing.F, limit int, exts ...string) {
 	n := 0
+	if entries, err := os.ReadDir(brokenDir); err == nil {
+		for _, e := range entries {
+			for _, ext := range exts {
+				if strings.HasSuffix(e.Name(), ext) {
+					if data, err := os.ReadFile(filepath.Join(brokenDir, e.Name())); err == nil {
+						f.Add(data)
+					}
+				}
+			}
+		}
+	}
 	_ = filepath.WalkDir(realCorpus, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || n >= limit {
 			return err
