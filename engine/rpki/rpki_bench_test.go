@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rovd/rovd/bench/world"
 	"github.com/rovd/rovd/engine/der"
 	"github.com/rovd/rovd/engine/rpki"
 )
@@ -170,7 +171,7 @@ func BenchmarkRealCACertFull(b *testing.B) {
 // RSA-2048 verifications, timing both, so that load on the machine
 // affects both alike: x-rsa is the check's time over the verifications'
 // time (1.0 would mean decoding, hashing and the other checks are free),
-// ns/check the check alone.
+// ns/check and checks/s the check alone.
 func BenchmarkVersusRSA(b *testing.B) {
 	key, signed, sig := baselineSignature(b)
 	digest := sha256.Sum256(signed)
@@ -224,6 +225,47 @@ func BenchmarkVersusRSA(b *testing.B) {
 			return rpki.Join(c.Validate(w.taIss, april2019))
 		}},
 	}
+	g := generatedSample(b)
+	var genROA rpki.ROA
+	cases = append(cases, []struct {
+		name     string
+		verifies int
+		check    func() error
+	}{
+		{"generated-ROA-decode+signature", 1, func() error {
+			if err := rpki.DecodeROA(&genROA, g.roa, der.Relaxed); err != nil {
+				return err
+			}
+			return genROA.VerifyContent()
+		}},
+		{"generated-ROA-full", 2, func() error {
+			if err := rpki.DecodeROA(&genROA, g.roa, der.Relaxed); err != nil {
+				return err
+			}
+			return rpki.Join(genROA.Validate(g.iss, worldNow))
+		}},
+		{"generated-manifest-full", 2, func() error {
+			m, err := rpki.ParseManifest(g.mft, der.Relaxed)
+			if err != nil {
+				return err
+			}
+			return rpki.Join(m.Validate(g.iss, worldNow))
+		}},
+		{"generated-CRL-full", 1, func() error {
+			c, err := rpki.ParseCRL(g.crl, der.Relaxed)
+			if err != nil {
+				return err
+			}
+			return rpki.Join(c.Validate(g.iss, worldNow))
+		}},
+		{"generated-CA-cert-full", 1, func() error {
+			c, err := rpki.ParseCertificate(g.ca, der.Relaxed)
+			if err != nil {
+				return err
+			}
+			return rpki.Join(c.Validate(g.parent, worldNow))
+		}},
+	}...)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			var work, verify time.Duration
@@ -240,7 +282,64 @@ func BenchmarkVersusRSA(b *testing.B) {
 				work += t1.Sub(t0)
 			}
 			b.ReportMetric(float64(work.Nanoseconds())/float64(b.N), "ns/check")
+			b.ReportMetric(float64(b.N)/work.Seconds(), "checks/s")
 			b.ReportMetric(float64(work)/float64(verify), "x-rsa")
 		})
 	}
+}
+
+// genSample is one publication point of a generated world: a CA's
+// certificate, manifest, CRL and first ROA, with the contexts to check
+// them in.
+type genSample struct {
+	ca, mft, crl, roa []byte
+	iss, parent       *rpki.Issuer
+}
+
+func generatedSample(b *testing.B) genSample {
+	ws, err := smallWorld()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := ws[0]
+	objects := map[string][]byte{}
+	for _, o := range w.Objects {
+		objects[o.URI] = o.Bytes
+	}
+	var g genSample
+	for _, o := range w.Objects {
+		if o.Kind != world.KindROA {
+			continue
+		}
+		roa, err := rpki.ParseROA(o.Bytes, der.Relaxed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The ROA's CA, found by its AKI, and the CA's trust anchor.
+		for _, c := range w.Objects {
+			if c.Kind != world.KindCACert {
+				continue
+			}
+			cert, err := rpki.ParseCertificate(c.Bytes, der.Relaxed)
+			if err != nil || string(cert.SKI) != string(roa.EE.AKI) {
+				continue
+			}
+			for _, ta := range w.TAs {
+				tc, err := rpki.ParseCertificate(ta.Cert, der.Relaxed)
+				if err != nil || string(tc.SKI) != string(cert.AKI) {
+					continue
+				}
+				g.parent = tc.AsIssuer(nil, "")
+				g.ca, g.roa = c.Bytes, o.Bytes
+				g.iss = cert.AsIssuer(g.parent, "")
+				g.crl, g.mft = objects[roa.EE.CRLURI], objects[cert.Manifest]
+				if g.iss.CRL, err = rpki.ParseCRL(g.crl, der.Relaxed); err != nil {
+					b.Fatal(err)
+				}
+				return g
+			}
+		}
+	}
+	b.Fatal("no ROA of a CA directly below a trust anchor")
+	return g
 }
