@@ -63,18 +63,21 @@ bench:
 demo: build
 	./rovd-bench world --preset small -o $(DEMO_DIR)/world
 	@echo
-	@echo "== the trust anchor certificate and one publication point"
-	@ta=$$(find $(DEMO_DIR)/world/rsync -name '*.cer' | sort | head -1); \
+	@echo "== a TAL, its trust anchor certificate, and one publication point's manifest and ROA"
+	@tal=$$(ls $(DEMO_DIR)/world/tals/*.tal | head -1); \
+	 ta=$(DEMO_DIR)/world/ta/$$(basename $$tal .tal).cer; \
 	 mft=$$(find $(DEMO_DIR)/world/rsync -name '*.mft' | sort | head -1); \
 	 roa=$$(find $$(dirname $$mft) -name '*.roa' | sort | head -1); \
-	 ./rovd inspect $$ta $$mft $$roa || true
+	 ./rovd inspect $$tal $$ta $$mft $$roa || true
 	@echo "== every object of the world (full report in $(DEMO_DIR)/inspect.txt)"
 	@find $(DEMO_DIR)/world/rsync -type f | sort | xargs ./rovd inspect > $(DEMO_DIR)/inspect.txt || true
-	@printf '%s objects: %s OK, %s with problems (the injected faults), %s not decoded\n' \
+	@printf '%s objects: %s OK, %s with problems, %s not decoded\n' \
 	  $$(grep -c '^File:' $(DEMO_DIR)/inspect.txt) \
 	  $$(grep -c '^Status: OK' $(DEMO_DIR)/inspect.txt) \
 	  $$(grep -c '^Status: [0-9]* problem' $(DEMO_DIR)/inspect.txt) \
 	  $$(grep -c '^Status: not decoded' $(DEMO_DIR)/inspect.txt)
+	@echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; inspect sees those an"
+	@echo " object shows on its own, the others need its issuer and come with validation)"
 
 clean:
 	rm -rf rovd rovd-bench $(DEMO_DIR)
