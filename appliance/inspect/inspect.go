@@ -84,11 +84,24 @@ func printable(p rpki.Problem) Problem {
 	return Problem{Stage: strings.ToLower(p.Stage.String()), Field: p.Field, Ref: p.Ref, Message: p.Err.Error()}
 }
 
+// signed is what every signed object type offers through its embedded
+// rpki.SignedObject.
+type signed interface {
+	Signed() *rpki.SignedObject
+}
+
 // selfCheck verifies the signatures an object can be checked against
-// without its issuer.
+// without its issuer: a signed object's CMS signature, a trust anchor's
+// self-signature.
 func selfCheck(obj rpki.Object) *rpki.Problem {
-	var so *rpki.SignedObject
 	switch o := obj.(type) {
+	case signed:
+		if err := o.Signed().VerifyContent(); err != nil {
+			if p, ok := err.(*rpki.Problem); ok {
+				return p
+			}
+			return &rpki.Problem{Stage: rpki.Verify, Err: err}
+		}
 	case *rpki.Certificate:
 		if o.Kind != rpki.CertTA || o.RSAKey == nil {
 			return nil
@@ -98,29 +111,6 @@ func selfCheck(obj rpki.Object) *rpki.Problem {
 				return &p
 			}
 		}
-		return nil
-	case *rpki.Manifest:
-		so = &o.SignedObject
-	case *rpki.ROA:
-		so = &o.SignedObject
-	case *rpki.ASPA:
-		so = &o.SignedObject
-	case *rpki.GBR:
-		so = &o.SignedObject
-	case *rpki.RSC:
-		so = &o.SignedObject
-	case *rpki.TAK:
-		so = &o.SignedObject
-	case *rpki.SPL:
-		so = &o.SignedObject
-	default:
-		return nil
-	}
-	if err := so.VerifyContent(); err != nil {
-		if p, ok := err.(*rpki.Problem); ok {
-			return p
-		}
-		return &rpki.Problem{Stage: rpki.Verify, Err: err}
 	}
 	return nil
 }
@@ -222,7 +212,6 @@ func facts(obj rpki.Object) []Fact {
 			entries = append(entries, hexUpper(f.Hash)+" "+string(f.Name))
 		}
 		list("Entries", entries)
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.ROA:
 		add("AS", fmt.Sprintf("AS%d", o.ASID))
 		var ps []string
@@ -230,7 +219,6 @@ func facts(obj rpki.Object) []Fact {
 			ps = append(ps, fmt.Sprintf("%s maxLength %d", p.Prefix, p.MaxLength))
 		}
 		list("Prefixes", ps)
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.ASPA:
 		add("Customer", fmt.Sprintf("AS%d", o.CustomerASID))
 		var ps []string
@@ -238,10 +226,8 @@ func facts(obj rpki.Object) []Fact {
 			ps = append(ps, fmt.Sprintf("AS%d", p))
 		}
 		list("Providers", ps)
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.GBR:
 		list("vCard", strings.Split(strings.TrimRight(strings.ReplaceAll(string(o.VCard), "\r\n", "\n"), "\n"), "\n"))
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.RSC:
 		fs = append(fs, resourceFacts(o.Resources)...)
 		var entries []string
@@ -249,7 +235,6 @@ func facts(obj rpki.Object) []Fact {
 			entries = append(entries, strings.TrimSpace(hexUpper(f.Hash)+" "+string(f.Name)))
 		}
 		list("Checklist", entries)
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.TAK:
 		for _, k := range []struct {
 			name string
@@ -260,7 +245,6 @@ func facts(obj rpki.Object) []Fact {
 			}
 			list(k.name, append(append(prefixAll("comment: ", k.key.Comments), k.key.URIs...), "key: "+hexUpper(k.key.SPKI)))
 		}
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.SPL:
 		add("AS", fmt.Sprintf("AS%d", o.ASID))
 		var ps []string
@@ -268,13 +252,15 @@ func facts(obj rpki.Object) []Fact {
 			ps = append(ps, p.String())
 		}
 		list("Prefixes", ps)
-		fs = append(fs, signedFacts(&o.SignedObject)...)
 	case *rpki.TAL:
 		if len(o.Comments) > 0 {
 			list("Comments", o.Comments)
 		}
 		list("URIs", o.URIs)
 		add("Key size", fmt.Sprintf("%d bits", o.Key.N.BitLen()))
+	}
+	if s, ok := obj.(signed); ok {
+		fs = append(fs, signedFacts(s.Signed())...)
 	}
 	return fs
 }

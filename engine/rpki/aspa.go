@@ -27,17 +27,11 @@ type ASPA struct {
 	// Providers are sorted ascending without duplicates.
 	Providers []uint32
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeASPA.
 func (a *ASPA) Type() Type { return TypeASPA }
-
-// Problems lists the profile violations found while decoding.
-func (a *ASPA) Problems() []Problem { return a.problems }
-
-// Valid reports whether decoding found no problem.
-func (a *ASPA) Valid() bool { return len(a.problems) == 0 }
 
 // ParseASPA decodes an ASPA in the current profile: version [0] 1, the
 // customer AS and a non-empty, ascending list of provider ASes that does

@@ -82,7 +82,7 @@ type Certificate struct {
 	// 3779 resources nor the RPKI policy: identity certificates of the
 	// provisioning protocols, for example, not RPKI objects at all.
 	inProfile bool
-	problems  []Problem
+	findings
 }
 
 // ParseCertificate decodes a resource certificate and checks it against
@@ -98,12 +98,6 @@ func ParseCertificate(data []byte, mode der.Mode) (*Certificate, error) {
 	c.problems = r.problems
 	return c, nil
 }
-
-// Valid reports whether decoding found no problem.
-func (c *Certificate) Valid() bool { return len(c.problems) == 0 }
-
-// Problems lists the profile violations found while decoding.
-func (c *Certificate) Problems() []Problem { return c.problems }
 
 // Type returns TypeCertificate.
 func (c *Certificate) Type() Type { return TypeCertificate }
@@ -132,37 +126,54 @@ func parseCertificate(c *Certificate, data []byte, mode der.Mode, prefix string,
 // problems are relative to the certificate.
 func (c *Certificate) decode(data []byte, mode der.Mode, r *report) error {
 	c.Raw = data
+	env, err := parseSigned(data, mode, "certificate", "tbsCertificate", "RFC 5280 §4.1", r)
+	if err != nil {
+		return err
+	}
+	c.TBS, c.SignatureAlg, c.Signature = env.tbs.Raw, env.alg.OID, env.signature
+	tbs, sigAlg := env.body, env.alg
+	return c.parseTBS(&tbs, sigAlg, mode, r)
+}
+
+// signedEnvelope is the outer layer that certificates and CRLs share: a
+// SEQUENCE of the signed part, the algorithm and the signature (RFC 5280
+// §4.1.1, §5.1.1).
+type signedEnvelope struct {
+	tbs       der.Element
+	body      der.Parser // over the signed part's fields
+	alg       algorithm
+	signature []byte
+}
+
+// parseSigned reads a signed envelope; outer and inner name the structure
+// and its signed part in problems, ref the section defining both.
+func parseSigned(data []byte, mode der.Mode, outer, inner, ref string, r *report) (signedEnvelope, error) {
+	var env signedEnvelope
 	p := der.Parse(data, mode)
 	seq, err := p.Sequence()
+	if err == nil {
+		err = p.Done()
+	}
 	if err != nil {
-		return decodeErr("certificate", "RFC 5280 §4.1", err)
+		return env, decodeErr(outer, ref, err)
 	}
-	if err := p.Done(); err != nil {
-		return decodeErr("certificate", "RFC 5280 §4.1", err)
+	if env.tbs, err = seq.Expect(der.TagSequence); err != nil {
+		return env, decodeErr(inner, ref, err)
 	}
-	tbsEl, err := seq.Expect(der.TagSequence)
-	if err != nil {
-		return decodeErr("tbsCertificate", "RFC 5280 §4.1.1.1", err)
+	if env.alg, err = parseAlgorithm(&seq, "signatureAlgorithm", ref); err != nil {
+		return env, err
 	}
-	c.TBS = tbsEl.Raw
-	sigAlg, err := parseAlgorithm(&seq, "signatureAlgorithm", "RFC 5280 §4.1.1.2")
-	if err != nil {
-		return err
-	}
-	c.SignatureAlg = sigAlg.OID
-	if c.Signature, err = parseSignatureBits(&seq, "signatureValue"); err != nil {
-		return err
+	if env.signature, err = parseSignatureBits(&seq, "signatureValue"); err != nil {
+		return env, err
 	}
 	if err := seq.Done(); err != nil {
-		return decodeErr("certificate", "RFC 5280 §4.1", err)
+		return env, decodeErr(outer, ref, err)
 	}
-	checkSignatureAlg(sigAlg, "signatureAlgorithm", "RFC 7935 §2", r)
-
-	tbs, err := tbsEl.Children()
-	if err != nil {
-		return decodeErr("tbsCertificate", "RFC 5280 §4.1.1.1", err)
+	checkSignatureAlg(env.alg, "signatureAlgorithm", "RFC 7935 §2", r)
+	if env.body, err = env.tbs.Children(); err != nil {
+		return env, decodeErr(inner, ref, err)
 	}
-	return c.parseTBS(&tbs, sigAlg, mode, r)
+	return env, nil
 }
 
 // parseSignatureBits reads the signatureValue BIT STRING.

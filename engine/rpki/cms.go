@@ -34,6 +34,11 @@ type SignedObject struct {
 	messageDigest []byte
 }
 
+// Signed returns the CMS layer itself. Every signed object type embeds a
+// SignedObject, so through this method callers reach the layer of any of
+// them with one interface instead of a switch over the types.
+func (so *SignedObject) Signed() *SignedObject { return so }
+
 // reset clears so for decoding another object into it, keeping the
 // memory of the EE certificate's resource lists and key.
 func (so *SignedObject) reset() {

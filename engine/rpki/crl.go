@@ -27,7 +27,7 @@ type CRL struct {
 	// revoked holds the serial numbers, sorted by serialLess.
 	revoked [][]byte
 
-	problems []Problem
+	findings
 }
 
 // ParseCRL decodes a CRL and checks the RFC 6487 §5 profile.
@@ -41,46 +41,16 @@ func ParseCRL(data []byte, mode der.Mode) (*CRL, error) {
 	return c, nil
 }
 
-// Valid reports whether decoding found no problem.
-func (c *CRL) Valid() bool { return len(c.problems) == 0 }
-
-// Problems lists the profile violations found while decoding.
-func (c *CRL) Problems() []Problem { return c.problems }
-
 // Type returns TypeCRL.
 func (c *CRL) Type() Type { return TypeCRL }
 
 func (c *CRL) parse(data []byte, mode der.Mode, r *report) error {
-	p := der.Parse(data, mode)
-	seq, err := p.Sequence()
-	if err != nil {
-		return decodeErr("certificateList", "RFC 5280 §5.1", err)
-	}
-	if err := p.Done(); err != nil {
-		return decodeErr("certificateList", "RFC 5280 §5.1", err)
-	}
-	tbsEl, err := seq.Expect(der.TagSequence)
-	if err != nil {
-		return decodeErr("tbsCertList", "RFC 5280 §5.1.1.1", err)
-	}
-	c.TBS = tbsEl.Raw
-	sigAlg, err := parseAlgorithm(&seq, "signatureAlgorithm", "RFC 5280 §5.1.1.2")
+	env, err := parseSigned(data, mode, "certificateList", "tbsCertList", "RFC 5280 §5.1", r)
 	if err != nil {
 		return err
 	}
-	c.SignatureAlg = sigAlg.OID
-	if c.Signature, err = parseSignatureBits(&seq, "signatureValue"); err != nil {
-		return err
-	}
-	if err := seq.Done(); err != nil {
-		return decodeErr("certificateList", "RFC 5280 §5.1", err)
-	}
-	checkSignatureAlg(sigAlg, "signatureAlgorithm", "RFC 7935 §2", r)
-
-	tbs, err := tbsEl.Children()
-	if err != nil {
-		return decodeErr("tbsCertList", "RFC 5280 §5.1.2", err)
-	}
+	c.TBS, c.SignatureAlg, c.Signature = env.tbs.Raw, env.alg.OID, env.signature
+	tbs, sigAlg := env.body, env.alg
 	if v, ok, err := tbs.Optional(der.TagInteger); err != nil {
 		return decodeErr("tbsCertList.version", "RFC 5280 §5.1.2.1", err)
 	} else if n, err := v.Int64(); !ok || err != nil || n != 1 {

@@ -26,18 +26,12 @@ type GBR struct {
 	VCard      []byte
 	Properties []VCardProperty
 
-	mode     der.Mode
-	problems []Problem
+	mode der.Mode
+	findings
 }
 
 // Type returns TypeGBR.
 func (g *GBR) Type() Type { return TypeGBR }
-
-// Problems lists the profile violations found while decoding.
-func (g *GBR) Problems() []Problem { return g.problems }
-
-// Valid reports whether decoding found no problem.
-func (g *GBR) Valid() bool { return len(g.problems) == 0 }
 
 // ParseGBR decodes a Ghostbusters record and checks its vCard profile
 // (RFC 6493 §5): BEGIN, VERSION:4.0, FN, then ORG, ADR, TEL or EMAIL, at

@@ -30,17 +30,11 @@ type Manifest struct {
 	NextUpdate time.Time
 	Files      []FileAndHash
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeManifest.
 func (m *Manifest) Type() Type { return TypeManifest }
-
-// Problems lists the profile violations found while decoding.
-func (m *Manifest) Problems() []Problem { return m.problems }
-
-// Valid reports whether decoding found no problem.
-func (m *Manifest) Valid() bool { return len(m.problems) == 0 }
 
 // ParseManifest decodes a manifest and checks the RFC 9286 profile.
 func ParseManifest(data []byte, mode der.Mode) (*Manifest, error) {

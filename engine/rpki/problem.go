@@ -85,6 +85,18 @@ func decodeErr(field, ref string, err error) *Problem {
 	return &Problem{Stage: Decode, Field: field, Ref: ref, Err: err}
 }
 
+// findings is embedded in every object type and holds the profile
+// problems decoding found.
+type findings struct {
+	problems []Problem
+}
+
+// Problems lists the profile violations found while decoding.
+func (f *findings) Problems() []Problem { return f.problems }
+
+// Valid reports whether decoding found no problem.
+func (f *findings) Valid() bool { return len(f.problems) == 0 }
+
 // report collects the profile problems found while decoding an object.
 type report struct {
 	problems []Problem

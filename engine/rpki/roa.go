@@ -29,17 +29,11 @@ type ROA struct {
 	ASID     uint32
 	Prefixes []ROAPrefix
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeROA.
 func (roa *ROA) Type() Type { return TypeROA }
-
-// Problems lists the profile violations found while decoding.
-func (roa *ROA) Problems() []Problem { return roa.problems }
-
-// Valid reports whether decoding found no problem.
-func (roa *ROA) Valid() bool { return len(roa.problems) == 0 }
 
 // ParseROA decodes a ROA and checks the RFC 9582 profile.
 func ParseROA(data []byte, mode der.Mode) (*ROA, error) {

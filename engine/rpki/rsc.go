@@ -19,14 +19,11 @@ type RSC struct {
 	// Checklist entries; Name is empty where the file name is left out.
 	Checklist []FileAndHash
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeRSC.
 func (c *RSC) Type() Type { return TypeRSC }
-
-// Problems lists the profile violations found while decoding.
-func (c *RSC) Problems() []Problem { return c.problems }
 
 // ParseRSC decodes a signed checklist.
 func ParseRSC(data []byte, mode der.Mode) (*RSC, error) {

@@ -18,14 +18,11 @@ type SPL struct {
 	ASID     uint32
 	Prefixes []netip.Prefix
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeSPL.
 func (s *SPL) Type() Type { return TypeSPL }
-
-// Problems lists the profile violations found while decoding.
-func (s *SPL) Problems() []Problem { return s.problems }
 
 // ParseSPL decodes a signed prefix list: version 0, the AS, and per
 // address family (IPv4 first) an ascending list of prefixes.

@@ -22,14 +22,11 @@ type TAK struct {
 	Predecessor *TAKey
 	Successor   *TAKey
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeTAK.
 func (t *TAK) Type() Type { return TypeTAK }
-
-// Problems lists the profile violations found while decoding.
-func (t *TAK) Problems() []Problem { return t.problems }
 
 // ParseTAK decodes a TAK object.
 func ParseTAK(data []byte, mode der.Mode) (*TAK, error) {

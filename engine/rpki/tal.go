@@ -26,14 +26,11 @@ type TAL struct {
 	SPKI []byte
 	Key  *rsa.PublicKey
 
-	problems []Problem
+	findings
 }
 
 // Type returns TypeTAL.
 func (t *TAL) Type() Type { return TypeTAL }
-
-// Problems lists the profile violations found while decoding.
-func (t *TAL) Problems() []Problem { return t.problems }
 
 // ParseTAL reads a TAL: optional comment lines, one URI per line, a blank
 // line, then the base64 public key, possibly over several lines (RFC 8630
