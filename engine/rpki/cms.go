@@ -317,7 +317,10 @@ func (so *SignedObject) parseSignedAttrs(attrs der.Element, r *report) error {
 			r.inspect(field, "X.690 §11.6", "signed attributes not in DER order")
 		}
 		prev = attrEl.Raw
-		attr, _ := attrEl.Children()
+		attr, err := attrEl.Children()
+		if err != nil {
+			return decodeErr(field, ref, err)
+		}
 		typ, err := attr.OID()
 		if err != nil {
 			return decodeErr(field, ref, err)

@@ -1,8 +1,10 @@
 package rpki
 
 import (
+	"bytes"
 	"errors"
 	"path"
+	"slices"
 	"strconv"
 	"time"
 
@@ -104,7 +106,6 @@ func (m *Manifest) parseContent(mode der.Mode, r *report) error {
 
 func (m *Manifest) parseFileList(list *der.Parser, mode der.Mode, r *report) error {
 	const field = "manifest.fileList"
-	names := make(map[string]struct{})
 	for !list.Empty() {
 		if len(m.Files) == maxManifestEntries {
 			return decodeErr(field, "", errTooMany("manifest entries", maxManifestEntries))
@@ -135,11 +136,19 @@ func (m *Manifest) parseFileList(list *der.Parser, mode der.Mode, r *report) err
 		if len(hash.Bytes) != 32 || hash.UnusedBits != 0 {
 			r.inspect(field+".hash", "RFC 9286 §4.2.1", "hash of %s is %d bits, want 256", name, hash.Len())
 		}
-		if _, dup := names[string(name)]; dup {
-			r.inspect(field, "RFC 9286 §4.2.2", "%s listed twice", name)
-		}
-		names[string(name)] = struct{}{}
 		m.Files = append(m.Files, FileAndHash{Name: name, Hash: hash.Bytes})
+	}
+	// A name listed twice: sort the names and compare neighbours, which
+	// costs one allocation instead of a map key per entry.
+	sorted := make([][]byte, len(m.Files))
+	for i, f := range m.Files {
+		sorted[i] = f.Name
+	}
+	slices.SortFunc(sorted, bytes.Compare)
+	for i := 1; i < len(sorted); i++ {
+		if bytes.Equal(sorted[i-1], sorted[i]) {
+			r.inspect(field, "RFC 9286 §4.2.2", "%s listed twice", sorted[i])
+		}
 	}
 	if len(m.Files) == 0 {
 		r.inspect(field, "RFC 9286 §4.2.1", "empty file list")

@@ -76,14 +76,10 @@ func Sniff(data []byte) Type {
 		return TypeUnknown
 	}
 	if first.Tag() == der.TagOID {
-		var so SignedObject
-		var r report
-		if err := parseCMS(&so, data, der.Relaxed, nil, &r); err != nil {
-			return TypeUnknown
-		}
-		for t, oid := range contentTypes {
-			if so.ContentType.Equal(oid) {
-				return t
+		t := contentTypeOf(data)
+		for typ, oid := range contentTypes {
+			if t.Equal(oid) {
+				return typ
 			}
 		}
 		return TypeUnknown
@@ -124,6 +120,38 @@ func Sniff(data []byte) Type {
 		}
 	}
 	return TypeUnknown
+}
+
+// contentTypeOf walks a CMS ContentInfo down to the eContentType, without
+// decoding anything else, and returns it (nil if the walk fails).
+func contentTypeOf(data []byte) der.OID {
+	p := der.Parse(data, der.Relaxed)
+	ci, err := p.Sequence()
+	if err != nil {
+		return nil
+	}
+	if ct, err := ci.OID(); err != nil || !ct.Equal(oidSignedData) {
+		return nil
+	}
+	content, err := ci.Explicit(0)
+	if err != nil {
+		return nil
+	}
+	sd, err := content.Sequence()
+	if err != nil {
+		return nil
+	}
+	for range 2 { // version, digestAlgorithms
+		if _, err := sd.Next(); err != nil {
+			return nil
+		}
+	}
+	eci, err := sd.Sequence()
+	if err != nil {
+		return nil
+	}
+	oid, _ := eci.OID()
+	return oid
 }
 
 var contentTypes = map[Type]der.OID{
