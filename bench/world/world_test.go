@@ -3,9 +3,6 @@ package world_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/json"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rovd/rovd/bench/world"
+	"github.com/rovd/rovd/bench/world/internal/cmsview"
 )
 
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -125,30 +123,6 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// CMS and ROA structures as encoding/asn1 sees them.
-type contentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue `asn1:"explicit,tag:0"`
-}
-
-type signedData struct {
-	Version          int
-	DigestAlgorithms []asn1.RawValue `asn1:"set"`
-	EncapContentInfo struct {
-		EContentType asn1.ObjectIdentifier
-		EContent     []byte `asn1:"explicit,tag:0"`
-	}
-	Certificates asn1.RawValue `asn1:"tag:0"`
-	SignerInfos  []struct {
-		Version            int
-		SID                []byte `asn1:"tag:0"`
-		DigestAlgorithm    asn1.RawValue
-		SignedAttrs        asn1.RawValue
-		SignatureAlgorithm asn1.RawValue
-		Signature          []byte
-	} `asn1:"set"`
-}
-
 type signed struct {
 	content []byte
 	ee      *x509.Certificate
@@ -157,23 +131,11 @@ type signed struct {
 
 func decodeSigned(t *testing.T, uri string, der []byte) signed {
 	t.Helper()
-	var ci contentInfo
-	if _, err := asn1.Unmarshal(der, &ci); err != nil {
-		t.Fatalf("%s: %v", uri, err)
-	}
-	var sd signedData
-	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
-		t.Fatalf("%s: %v", uri, err)
-	}
-	ee, err := x509.ParseCertificate(sd.Certificates.Bytes)
+	so, err := cmsview.Decode(der)
 	if err != nil {
-		t.Fatalf("%s: EE: %v", uri, err)
+		t.Fatalf("%s: %v", uri, err)
 	}
-	si := sd.SignerInfos[0]
-	attrs := slices.Clone(si.SignedAttrs.FullBytes)
-	attrs[0] = 0x31
-	d := sha256.Sum256(attrs)
-	return signed{sd.EncapContentInfo.EContent, ee, rsa.VerifyPKCS1v15(ee.PublicKey.(*rsa.PublicKey), crypto.SHA256, d[:], si.Signature)}
+	return signed{so.Content, so.EE, so.SignatureErr}
 }
 
 func bitsPrefix(b asn1.BitString, v6 bool) netip.Prefix {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rovd/rovd/bench/world/encode"
+	"github.com/rovd/rovd/bench/world/internal/cmsview"
 )
 
 // Test keys are generated once per test binary; RSA-2048 generation is
@@ -505,79 +506,29 @@ func TestCRLCrossCheck(t *testing.T) {
 	}
 }
 
-// CMS structures as encoding/asn1 sees them (RFC 5652 §5).
-type contentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue `asn1:"explicit,tag:0"`
-}
-
-type signedData struct {
-	Version          int
-	DigestAlgorithms []asn1.RawValue `asn1:"set"`
-	EncapContentInfo struct {
-		EContentType asn1.ObjectIdentifier
-		EContent     []byte `asn1:"explicit,tag:0"`
-	}
-	Certificates asn1.RawValue `asn1:"tag:0"`
-	SignerInfos  []signerInfo  `asn1:"set"`
-}
-
-type signerInfo struct {
-	Version            int
-	SID                []byte `asn1:"tag:0"`
-	DigestAlgorithm    asn1.RawValue
-	SignedAttrs        asn1.RawValue
-	SignatureAlgorithm asn1.RawValue
-	Signature          []byte
-}
-
-type attribute struct {
-	Type   asn1.ObjectIdentifier
-	Values asn1.RawValue
-}
-
 // decodeSignedObject checks the CMS framing and signature and returns the
 // eContent and the EE certificate.
 func decodeSignedObject(t *testing.T, der []byte, wantType encode.OID) ([]byte, *x509.Certificate, error) {
 	t.Helper()
-	var ci contentInfo
-	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) > 0 {
-		t.Fatalf("ContentInfo: %v", err)
-	}
-	if ci.ContentType.String() != "1.2.840.113549.1.7.2" {
-		t.Fatalf("content type %v", ci.ContentType)
-	}
-	var sd signedData
-	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
-		t.Fatalf("SignedData: %v", err)
-	}
-	if sd.Version != 3 || len(sd.SignerInfos) != 1 || sd.EncapContentInfo.EContentType.String() != wantType.String() {
-		t.Fatalf("version %d signers %d type %v", sd.Version, len(sd.SignerInfos), sd.EncapContentInfo.EContentType)
-	}
-	ee, err := x509.ParseCertificate(sd.Certificates.Bytes)
+	so, err := cmsview.Decode(der)
 	if err != nil {
-		t.Fatalf("EE certificate: %v", err)
+		t.Fatal(err)
 	}
-	si := sd.SignerInfos[0]
-	if si.Version != 3 || !bytes.Equal(si.SID, ee.SubjectKeyId) {
-		t.Errorf("signer version %d sid %x, EE SKI %x", si.Version, si.SID, ee.SubjectKeyId)
+	if so.Version != 3 || so.ContentType.String() != wantType.String() {
+		t.Fatalf("version %d type %v", so.Version, so.ContentType)
 	}
-	if si.SignedAttrs.Class != asn1.ClassContextSpecific || si.SignedAttrs.Tag != 0 {
-		t.Fatalf("signedAttrs tag %d/%d", si.SignedAttrs.Class, si.SignedAttrs.Tag)
-	}
-	var attrs []attribute
-	if _, err := asn1.UnmarshalWithParams(si.SignedAttrs.FullBytes, &attrs, "set,tag:0"); err != nil {
-		t.Fatalf("signedAttrs: %v", err)
+	if so.SignerVersion != 3 || !bytes.Equal(so.SID, so.EE.SubjectKeyId) {
+		t.Errorf("signer version %d sid %x, EE SKI %x", so.SignerVersion, so.SID, so.EE.SubjectKeyId)
 	}
 	var types []string
-	for _, a := range attrs {
+	for _, a := range so.Attributes {
 		types = append(types, a.Type.String())
 		if a.Type.String() == "1.2.840.113549.1.9.4" {
 			var d []byte
 			if _, err := asn1.Unmarshal(a.Values.Bytes, &d); err != nil {
 				t.Fatal(err)
 			}
-			want := sha256.Sum256(sd.EncapContentInfo.EContent)
+			want := sha256.Sum256(so.Content)
 			if !bytes.Equal(d, want[:]) {
 				t.Errorf("messageDigest does not match the eContent")
 			}
@@ -588,12 +539,7 @@ func decodeSignedObject(t *testing.T, der []byte, wantType encode.OID) ([]byte, 
 	if !slices.Equal(types, []string{"1.2.840.113549.1.9.3", "1.2.840.113549.1.9.5", "1.2.840.113549.1.9.4"}) {
 		t.Errorf("signed attributes %v", types)
 	}
-	// The signature covers the attributes re-tagged as a SET (0x31).
-	signed := slices.Clone(si.SignedAttrs.FullBytes)
-	signed[0] = 0x31
-	digest := sha256.Sum256(signed)
-	err = rsa.VerifyPKCS1v15(ee.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], si.Signature)
-	return sd.EncapContentInfo.EContent, ee, err
+	return so.Content, so.EE, so.SignatureErr
 }
 
 type roaContent struct {
