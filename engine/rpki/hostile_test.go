@@ -3,9 +3,12 @@ package rpki_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/rovd/rovd/bench/world/encode"
 	"github.com/rovd/rovd/engine/der"
 	"github.com/rovd/rovd/engine/rpki"
 )
@@ -165,5 +168,47 @@ func TestCheckFileName(t *testing.T) {
 		if err := rpki.CheckFileName([]byte(tc.name), der.Strict); (err == nil) != tc.strict {
 			t.Errorf("%q strict: %v", tc.name, err)
 		}
+	}
+}
+
+// TestOversizedSets builds objects one entry past each list limit: the
+// decoder must refuse them with an error naming the limit rather than
+// keep allocating.
+func TestOversizedSets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds multi-megabyte objects")
+	}
+	k := newBrokenKit(t)
+	const prefixes, providers, entries = 1<<16 + 1, 10_001, 100_001
+	var roa encode.ROA
+	roa.ASID = 64500
+	for i := range prefixes {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 32)
+		roa.Prefixes = append(roa.Prefixes, encode.ROAPrefix{Prefix: p})
+	}
+	aspa := encode.ASPA{Customer: 1}
+	for i := range providers {
+		aspa.Providers = append(aspa.Providers, uint32(i+2))
+	}
+	mft := k.validManifest()
+	for i := range entries {
+		mft.Files = append(mft.Files, encode.FileAndHash{Name: fmt.Sprintf("f%d.roa", i), Hash: mft.Files[0].Hash})
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"ROA prefixes", k.roa(t, "big.roa", &roa, nil, nil), "more than 65536 prefixes"},
+		{"ASPA providers", k.aspa(t, &aspa, nil), "more than 10000 providers"},
+		{"manifest entries", k.manifest(t, mft, nil), "more than 100000 manifest entries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := rpki.Parse(rpki.Sniff(tc.data), tc.data, der.Relaxed)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error about %q", err, tc.want)
+			}
+		})
 	}
 }
