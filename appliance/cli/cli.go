@@ -1,6 +1,3 @@
-// Package cli is rovd's command line: global options, command dispatch
-// and the mapping of outcomes to exit statuses, following the Routinator
-// manual (GNU-style options, `rovd [options] command [command options]`).
 package cli
 
 import (
