@@ -210,7 +210,10 @@ func (c *CRL) parseExtensions(wrapper *der.Parser, mode der.Mode, r *report) err
 	if !hasNumber {
 		r.inspect(field, ref, "cRLNumber missing")
 	}
-	return wrapper.Done()
+	if err := wrapper.Done(); err != nil {
+		return decodeErr(field, "RFC 5280 §5.1.2.7", err)
+	}
+	return nil
 }
 
 // checkSequenceNumber: CRL and manifest numbers are non-negative and at

@@ -183,5 +183,8 @@ func (c *RSC) parseResourceBlock(block *der.Parser, mode der.Mode, field string,
 	if !hasAS && !hasIP {
 		return decodeErr(field, ref, errors.New("neither AS nor IP resources"))
 	}
-	return block.Done()
+	if err := block.Done(); err != nil {
+		return decodeErr(field, ref, err)
+	}
+	return nil
 }

@@ -123,5 +123,8 @@ func parseTAKey(p *der.Parser, mode der.Mode, field string, r *report) (TAKey, e
 	} else if err := parseRSAKey(new(rsa.PublicKey), info, mode, field+".subjectPublicKeyInfo", r); err != nil {
 		return k, err
 	}
-	return k, seq.Done()
+	if err := seq.Done(); err != nil {
+		return k, decodeErr(field, ref, err)
+	}
+	return k, nil
 }
