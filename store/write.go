@@ -1,0 +1,561 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Generation builds a repository's next content (an RRDP snapshot or an
+// rsync run) beside its current one, over as many transactions as the
+// data needs, and switches the repository to it in one small commit.
+// Until Publish, readers see the old content; a crash leaves the old
+// content and a half-built generation that the next writable Open
+// removes.
+//
+// Objects are appended as they come: data under sequential blob IDs and
+// a staging list of (URI, blob, hash) in arrival order. Publish sorts the
+// staging list into the URI index, in runs of bounded size merged on
+// disk, so memory does not grow with the repository. Inserting URIs in
+// arrival order instead would touch pages all over the index in every
+// transaction, which costs bbolt several times the data's own writes.
+//
+// Put hashes and buffers objects in the caller's goroutine while a
+// background goroutine commits the previous batch, so parsing and
+// writing overlap. A Generation is not safe for concurrent use.
+type Generation struct {
+	s    *Store
+	repo string
+	gen  uint64
+	base uint64 // the repository's content when the generation began
+
+	batch   *batch
+	pending chan *batch // to the committer, capacity 1
+	done    chan error  // the committer's result when pending closes
+	err     error       // first error seen; sticky
+	staged  uint64      // staging entries committed or queued
+	objects int
+	bytes   int64
+	ended   bool
+}
+
+// batch is one ingest transaction's worth of objects. Data are copied
+// into arena, since bbolt holds on to values until the commit.
+type batch struct {
+	arena []byte
+	items []item
+}
+
+type item struct {
+	uri        string
+	hash       [32]byte
+	start, end int
+}
+
+// Bucket names inside a generation's work bucket.
+var (
+	workStage = []byte("stage") // sequence → staged entry
+	workRuns  = []byte("runs")  // run number → bucket of sorted entries
+)
+
+// NewGeneration starts building the next content of repository repo.
+func (s *Store) NewGeneration(repo string) (*Generation, error) {
+	g := &Generation{
+		s: s, repo: repo,
+		pending: make(chan *batch, 1),
+		done:    make(chan error, 1),
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		var err error
+		if g.gen, err = nextGeneration(tx); err != nil {
+			return err
+		}
+		rec, ok, err := getRepo(tx, repo)
+		if err != nil {
+			return err
+		}
+		if ok {
+			g.base = rec.Gen
+		}
+		if _, err := tx.Bucket(bucketGens).CreateBucket(genKey(g.gen)); err != nil {
+			return err
+		}
+		work, err := tx.Bucket(bucketWork).CreateBucket(genKey(g.gen))
+		if err != nil {
+			return err
+		}
+		if _, err := work.CreateBucket(workStage); err != nil {
+			return err
+		}
+		if _, err := work.CreateBucket(workRuns); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPending).Put(genKey(g.gen), []byte(repo))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: repository %s: new generation: %w", repo, err)
+	}
+	go g.commitLoop()
+	return g, nil
+}
+
+// ErrDuplicate is returned (wrapped, naming the URI) when a generation
+// gets the same URI twice, which RFC 8182 §3.5.2.3 does not allow in a
+// snapshot.
+var ErrDuplicate = errors.New("object stored twice")
+
+// Put adds an object. data is copied; the caller may reuse it at once.
+// An error from an earlier batch's commit may surface here.
+func (g *Generation) Put(uri string, data []byte) error {
+	if g.err != nil {
+		return g.err
+	}
+	if g.ended {
+		return errors.New("store: generation already ended")
+	}
+	if g.batch != nil && len(g.batch.arena)+len(data) > cap(g.batch.arena) {
+		// Flush before the arena would have to grow: growing copies it.
+		if err := g.flush(); err != nil {
+			return err
+		}
+	}
+	if g.batch == nil {
+		g.batch = &batch{arena: make([]byte, 0, max(g.s.opt.BatchBytes, len(data)))}
+	}
+	b := g.batch
+	start := len(b.arena)
+	b.arena = append(b.arena, data...)
+	b.items = append(b.items, item{uri: uri, hash: sha256.Sum256(data), start: start, end: len(b.arena)})
+	g.objects++
+	g.bytes += int64(len(data))
+	return nil
+}
+
+// flush hands the current batch to the committer, waiting while it
+// still commits the one before.
+func (g *Generation) flush() error {
+	if g.batch == nil || len(g.batch.items) == 0 {
+		return nil
+	}
+	select {
+	case g.pending <- g.batch:
+		g.batch = nil
+		return nil
+	case err := <-g.done:
+		// The committer stopped on an error.
+		g.err = err
+		return err
+	}
+}
+
+func (g *Generation) commitLoop() {
+	for b := range g.pending {
+		if err := g.commit(b); err != nil {
+			g.done <- err
+			// Drain so that flush and finish never block.
+			for range g.pending {
+			}
+			return
+		}
+	}
+	g.done <- nil
+}
+
+// commit appends one batch: the data of objects the base content does
+// not already hold under the same URI, packed into chunks, and a staging
+// entry for each object.
+func (g *Generation) commit(b *batch) error {
+	err := g.s.update(func(tx *bolt.Tx) error {
+		stage := tx.Bucket(bucketWork).Bucket(genKey(g.gen)).Bucket(workStage)
+		stage.FillPercent = 1
+		var base *bolt.Bucket
+		var baseCursor *bolt.Cursor
+		if g.base != 0 {
+			base = tx.Bucket(bucketGens).Bucket(genKey(g.base))
+		}
+		refs := make([]Ref, len(b.items))
+		spans := make([]span, 0, len(b.items))
+		for i, it := range b.items {
+			// An unchanged object (a snapshot re-read, an rsync run
+			// that changed a few files) keeps its data.
+			if v := seek(&baseCursor, base, bytesOf(it.uri)); v != nil && bytes.Equal(v[entrySize-32:], it.hash[:]) {
+				refs[i], _, _ = parseEntry(v)
+				continue
+			}
+			spans = append(spans, span{start: it.start, end: it.end, ref: &refs[i]})
+		}
+		w, err := newChunkWriter(tx)
+		if err != nil {
+			return err
+		}
+		if err := w.pack(b.arena, spans); err != nil {
+			return err
+		}
+		var key [8]byte
+		// Staging values live until the commit, in one arena.
+		vals := make([]byte, 0, len(b.items)*(entrySize+100))
+		for i, it := range b.items {
+			binary.BigEndian.PutUint64(key[:], g.staged)
+			g.staged++
+			start := len(vals)
+			vals = append(makeEntry(vals, refs[i], &it.hash), it.uri...)
+			if err := stage.Put(key[:], vals[start:len(vals):len(vals)]); err != nil {
+				return fmt.Errorf("%s: %w", it.uri, err)
+			}
+		}
+		return w.close()
+	})
+	if err != nil {
+		return fmt.Errorf("store: repository %s: %w", g.repo, err)
+	}
+	return nil
+}
+
+// span is an object's data in an arena, and where to note its Ref.
+type span struct {
+	start, end int
+	ref        *Ref
+}
+
+// pack stores the spans of arena, which are in increasing order, as
+// chunks of up to chunkBytes: adjacent spans share a chunk without being
+// copied, since the chunk is the arena's bytes from the first span's
+// start to the last one's end.
+func (w *chunkWriter) pack(arena []byte, spans []span) error {
+	for i := 0; i < len(spans); {
+		start := spans[i].start
+		j := i + 1
+		for j < len(spans) && spans[j].start == spans[j-1].end && spans[j].end-start <= chunkBytes {
+			j++
+		}
+		id, err := w.put(arena[start:spans[j-1].end])
+		if err != nil {
+			return err
+		}
+		for _, sp := range spans[i:j] {
+			*sp.ref = Ref{Chunk: id, Off: uint32(sp.start - start), Len: uint32(sp.end - sp.start)}
+		}
+		i = j
+	}
+	return nil
+}
+
+// finish flushes and waits for the committer.
+func (g *Generation) finish() error {
+	if g.ended {
+		return g.err
+	}
+	g.ended = true
+	if g.err == nil {
+		g.err = g.flush()
+	}
+	close(g.pending)
+	if err := <-g.done; g.err == nil {
+		g.err = err
+	}
+	return g.err
+}
+
+// Publish commits the remaining objects, builds the URI index and makes
+// the generation the repository's content, with fetch state info (whose
+// Objects and Bytes it fills in). The previous content is dropped. On
+// error the generation is removed and the old content stays.
+func (g *Generation) Publish(info Repo) error {
+	err := g.finish()
+	if err == nil {
+		err = g.s.sortStaged(g.gen)
+	}
+	if err != nil {
+		g.discard()
+		return fmt.Errorf("store: repository %s: %w", g.repo, err)
+	}
+	info.Objects, info.Bytes = g.objects, g.bytes
+	var old uint64
+	err = g.s.update(func(tx *bolt.Tx) error {
+		prev, ok, err := getRepo(tx, g.repo)
+		if err != nil {
+			return err
+		}
+		if ok {
+			old = prev.Gen
+		}
+		if err := dropWork(tx, g.gen); err != nil {
+			return err
+		}
+		return putRepo(tx, g.repo, repoRecord{Gen: g.gen, Info: info})
+	})
+	if err != nil {
+		g.discard()
+		return fmt.Errorf("store: repository %s: publish: %w", g.repo, err)
+	}
+	g.gen = 0
+	if old != 0 {
+		// A failure here leaves dead space that Collect removes.
+		if err := g.s.dropGeneration(old); err != nil {
+			g.s.log.Warn("could not drop old repository content", "repo", g.repo, "err", err)
+		}
+	}
+	return nil
+}
+
+// Abort discards the generation; the repository keeps its content. It
+// may be called after Publish, which makes it a no-op.
+func (g *Generation) Abort() {
+	_ = g.finish() // the reason to abort is the caller's error, not this one
+	g.discard()
+}
+
+func (g *Generation) discard() {
+	if g.gen == 0 {
+		return
+	}
+	if err := g.s.dropGeneration(g.gen); err != nil {
+		g.s.log.Warn("could not drop unfinished repository content", "repo", g.repo, "err", err)
+	}
+	g.gen = 0
+}
+
+// dropWork deletes a generation's staging data and its pending mark.
+func dropWork(tx *bolt.Tx, gen uint64) error {
+	key := genKey(gen)
+	if err := tx.Bucket(bucketWork).DeleteBucket(key); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
+	}
+	return tx.Bucket(bucketPending).Delete(key)
+}
+
+// dropGeneration deletes a generation's index and staging data; its
+// blobs become garbage for Collect. Deleting a bucket only frees its
+// pages, whatever its size, so one transaction does.
+func (s *Store) dropGeneration(gen uint64) error {
+	return s.update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketGens).DeleteBucket(genKey(gen))
+		if err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+		return dropWork(tx, gen)
+	})
+}
+
+// ErrConflict is returned (in a *ConflictError) when a delta does not fit
+// the stored content: RFC 8182 §3.4.2 wants a fallback to the snapshot.
+var ErrConflict = errors.New("delta does not match the stored objects")
+
+// ConflictError names the URI at which a delta did not apply.
+type ConflictError struct {
+	URI    string
+	Reason string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s: %s: %v", e.URI, e.Reason, ErrConflict)
+}
+
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Change is one element of an RRDP delta (RFC 8182 §3.5.3).
+type Change struct {
+	URI string
+	// Withdraw removes the object; otherwise Data is published.
+	Withdraw bool
+	// HasHash says the change replaces or withdraws the object whose
+	// SHA-256 is Hash; without it a publish must add a new URI.
+	HasHash bool
+	Hash    [32]byte
+	Data    []byte
+}
+
+// Apply changes a repository's current content in one commit: every
+// change applies, with info as the new fetch state, or none does. Data
+// must stay unmodified until Apply returns.
+func (s *Store) Apply(repo string, info Repo, changes []Change) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		rec, ok, err := getRepo(tx, repo)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("no current content to apply deltas to")
+		}
+		idx := tx.Bucket(bucketGens).Bucket(genKey(rec.Gen))
+		if idx == nil {
+			return errors.New("current content missing")
+		}
+		objects, size := rec.Info.Objects, rec.Info.Bytes
+		// New data is copied into one arena and packed into chunks
+		// once every change has been checked.
+		var arena []byte
+		var spans []span
+		type put struct {
+			key  []byte
+			ref  Ref
+			hash [32]byte
+		}
+		puts := make([]*put, 0, len(changes))
+		for i := range changes {
+			c := &changes[i]
+			key := []byte(c.URI)
+			cur := idx.Get(key)
+			switch {
+			case c.HasHash && cur == nil:
+				return &ConflictError{URI: c.URI, Reason: "replaces or withdraws an object that is not there"}
+			case c.HasHash && !bytes.Equal(cur[entrySize-32:], c.Hash[:]):
+				return &ConflictError{URI: c.URI, Reason: "hash of the object it replaces differs"}
+			case !c.HasHash && c.Withdraw:
+				return &ConflictError{URI: c.URI, Reason: "withdraw without hash"}
+			case !c.HasHash && cur != nil:
+				return &ConflictError{URI: c.URI, Reason: "publishes a new object under a URI in use"}
+			}
+			if cur != nil {
+				old, _, _ := parseEntry(cur)
+				size -= int64(old.Len)
+				objects--
+			}
+			if c.Withdraw {
+				if err := idx.Delete(key); err != nil {
+					return err
+				}
+				continue
+			}
+			// The index gets a placeholder now, so that later changes
+			// of this delta see the object; pack fills in its Ref.
+			p := &put{key: key, hash: sha256.Sum256(c.Data)}
+			if err := idx.Put(key, makeEntry(nil, Ref{Len: uint32(len(c.Data))}, &p.hash)); err != nil {
+				return fmt.Errorf("%s: %w", c.URI, err)
+			}
+			puts = append(puts, p)
+			spans = append(spans, span{start: len(arena), end: len(arena) + len(c.Data), ref: &p.ref})
+			arena = append(arena, c.Data...)
+			objects++
+			size += int64(len(c.Data))
+		}
+		w, err := newChunkWriter(tx)
+		if err != nil {
+			return err
+		}
+		if err := w.pack(arena, spans); err != nil {
+			return err
+		}
+		for _, p := range puts {
+			// Replaced again later in this delta: that change wrote
+			// its own entry.
+			if v := idx.Get(p.key); v == nil || !bytes.Equal(v[entrySize-32:], p.hash[:]) {
+				continue
+			}
+			if err := idx.Put(p.key, makeEntry(nil, p.ref, &p.hash)); err != nil {
+				return err
+			}
+		}
+		info.Objects, info.Bytes = objects, size
+		if err := w.close(); err != nil {
+			return err
+		}
+		return putRepo(tx, repo, repoRecord{Gen: rec.Gen, Info: info})
+	})
+	if err != nil {
+		return fmt.Errorf("store: repository %s: apply delta: %w", repo, err)
+	}
+	return nil
+}
+
+// SetRepo replaces a repository's fetch state and keeps its objects,
+// for a fetch that found nothing new. The repository must exist.
+func (s *Store) SetRepo(repo string, info Repo) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		rec, ok, err := getRepo(tx, repo)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("no such repository")
+		}
+		info.Objects, info.Bytes = rec.Info.Objects, rec.Info.Bytes
+		return putRepo(tx, repo, repoRecord{Gen: rec.Gen, Info: info})
+	})
+	if err != nil {
+		return fmt.Errorf("store: repository %s: %w", repo, err)
+	}
+	return nil
+}
+
+// DropRepo removes a repository and its content.
+func (s *Store) DropRepo(repo string) error {
+	var gen uint64
+	err := s.update(func(tx *bolt.Tx) error {
+		rec, ok, err := getRepo(tx, repo)
+		if err != nil || !ok {
+			return err
+		}
+		gen = rec.Gen
+		return tx.Bucket(bucketRepos).Delete([]byte(repo))
+	})
+	if err == nil && gen != 0 {
+		err = s.dropGeneration(gen)
+	}
+	if err != nil {
+		return fmt.Errorf("store: repository %s: drop: %w", repo, err)
+	}
+	return nil
+}
+
+// PointObject names one object of a publication point kept by KeepPoint:
+// its URI and the Ref and Hash of the Object read from the store.
+type PointObject struct {
+	URI  string
+	Ref  Ref
+	Hash [32]byte
+}
+
+// KeepPoint records objects as the last valid content of publication
+// point key (its manifest URI, say), replacing what was kept before, so
+// that a broken update upstream cannot take them away. The objects are
+// not copied: the point refers to the data already stored.
+func (s *Store) KeepPoint(key string, objects []PointObject) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		points := tx.Bucket(bucketPoints)
+		if points.Bucket([]byte(key)) != nil {
+			if err := points.DeleteBucket([]byte(key)); err != nil {
+				return err
+			}
+		}
+		b, err := points.CreateBucket([]byte(key))
+		if err != nil {
+			return err
+		}
+		blobs := tx.Bucket(bucketBlobs)
+		for _, o := range objects {
+			data := o.Ref.slice(blobs.Get(binary.BigEndian.AppendUint64(nil, o.Ref.Chunk)))
+			if data == nil || sha256.Sum256(data) != o.Hash {
+				return fmt.Errorf("%s: object not in the store", o.URI)
+			}
+			if err := b.Put([]byte(o.URI), makeEntry(nil, o.Ref, &o.Hash)); err != nil {
+				return fmt.Errorf("%s: %w", o.URI, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: publication point %s: %w", key, err)
+	}
+	return nil
+}
+
+// DropPoint forgets what was kept for a publication point.
+func (s *Store) DropPoint(key string) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketPoints).DeleteBucket([]byte(key))
+		if errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: publication point %s: drop: %w", key, err)
+	}
+	return nil
+}
