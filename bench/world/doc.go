@@ -102,4 +102,8 @@
 // or maxLength. Untouched files are read back, not signed again. Each
 // touched repository gets a new serial with a delta and a new snapshot,
 // and world.json records the mutation so that later runs can replay it.
+// RRDP files are written under temporary names and renamed into place,
+// the notification last; the snapshot it replaced stays downloadable
+// until the next mutation, for a relying party that read the previous
+// notification a moment earlier.
 package world

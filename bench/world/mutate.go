@@ -266,7 +266,13 @@ func Mutate(ctx context.Context, dir string, opt MutateOptions) (*MutateResult, 
 // notification listing every delta. It returns the bytes written.
 func (p *plan) advanceRepo(dir string, rs *RepoState, cs []change, b *builder) (int64, error) {
 	base := filepath.Join(dir, "rrdp", rs.Name)
-	oldSnapshot := filepath.Join(base, rs.SessionID, strconv.FormatUint(rs.Serial, 10), "snapshot.xml")
+	// The snapshot before the current one goes once the new one is
+	// announced: the current one stays downloadable for a relying party
+	// that read the notification a moment ago.
+	var oldSnapshot string
+	if rs.Serial > 1 {
+		oldSnapshot = filepath.Join(base, rs.SessionID, strconv.FormatUint(rs.Serial-1, 10), "snapshot.xml")
+	}
 	rs.Serial++
 	rel, uri := rrdpFile(rs.Repository, rs.SessionID, rs.Serial, "delta.xml")
 	x, err := createXML(filepath.Join(base, rel))
@@ -321,8 +327,9 @@ func (p *plan) advanceRepo(dir string, rs *RepoState, cs []change, b *builder) (
 	if err := writeNotification(dir, rs); err != nil {
 		return 0, err
 	}
-	// Only the newest snapshot is announced; the old one goes, and its
-	// serial directory with it once empty.
+	if oldSnapshot == "" {
+		return written, nil
+	}
 	if err := os.Remove(oldSnapshot); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, err
 	}

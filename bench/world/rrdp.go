@@ -33,24 +33,27 @@ func rrdpFile(r Repository, session string, serial uint64, name string) (rel, ur
 	return rel, "https://" + r.HTTPS + "/rrdp/" + r.Name + "/" + session + "/" + strconv.FormatUint(serial, 10) + "/" + name
 }
 
-// xmlWriter writes an RRDP file while hashing it.
+// xmlWriter writes an RRDP file while hashing it. It writes to a
+// temporary file renamed into place by close, so that a server reading
+// the tree never serves half a file.
 type xmlWriter struct {
-	f   *os.File
-	buf *bufio.Writer
-	h   hash.Hash
-	w   io.Writer
-	n   int64
+	path string
+	f    *os.File
+	buf  *bufio.Writer
+	h    hash.Hash
+	w    io.Writer
+	n    int64
 }
 
 func createXML(path string) (*xmlWriter, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, err
 	}
-	x := &xmlWriter{f: f, buf: bufio.NewWriterSize(f, 1<<20), h: sha256.New()}
+	x := &xmlWriter{path: path, f: f, buf: bufio.NewWriterSize(f, 1<<20), h: sha256.New()}
 	x.w = io.MultiWriter(x.buf, x.h)
 	return x, nil
 }
@@ -81,13 +84,21 @@ func (x *xmlWriter) withdraw(uri string, oldHash []byte) {
 	x.WriteString(`  <withdraw uri="` + xmlEscape(uri) + `" hash="` + hex.EncodeToString(oldHash) + `"/>` + "\n")
 }
 
-// close finishes the file and returns its SHA-256 in hex.
+// close finishes the file, puts it in place and returns its SHA-256 in
+// hex.
 func (x *xmlWriter) close() (string, error) {
-	if err := x.buf.Flush(); err != nil {
-		x.f.Close()
-		return "", err
+	err := x.buf.Flush()
+	if cerr := x.f.Close(); err == nil {
+		err = cerr
 	}
-	if err := x.f.Close(); err != nil {
+	if err == nil {
+		err = os.Chmod(x.f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(x.f.Name(), x.path)
+	}
+	if err != nil {
+		_ = os.Remove(x.f.Name()) // the write's error is the one to report
 		return "", err
 	}
 	return hex.EncodeToString(x.h.Sum(nil)), nil

@@ -1,9 +1,10 @@
-// Command rovd-bench generates RPKI test worlds for rovd and, as later
-// subcommands arrive, serves them on loopback and runs benchmarks against
-// rovd and its peers. The rovd binary never links it.
+// Command rovd-bench generates RPKI test worlds for rovd, serves them on
+// loopback and, as later subcommands arrive, runs benchmarks against rovd
+// and its peers. The rovd binary never links it.
 //
 //	rovd-bench world --preset small -o DIR      generate a world (see bench/world)
 //	rovd-bench world --mutate 1 -o DIR          change 1% of its publication points
+//	rovd-bench serve DIR                        serve it over RRDP and rsync (see bench/world/serve)
 //
 // Options are GNU style (spf13/pflag). Exit codes: 0 success, 1 failure,
 // 2 usage error.

@@ -14,6 +14,7 @@ type command struct {
 
 var commands = []command{
 	{"world", "generate or mutate an RPKI test world", runWorld},
+	{"serve", "serve a world over RRDP (HTTPS) and rsync on loopback", runServe},
 }
 
 func main() {

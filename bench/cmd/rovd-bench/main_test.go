@@ -24,6 +24,14 @@ func TestRun(t *testing.T) {
 		{"world without output", []string{"world"}, 2, ""},
 		{"bad preset", []string{"world", "--preset", "huge", "-o", "x"}, 1, ""},
 		{"bad time", []string{"world", "--time", "yesterday", "-o", "x"}, 1, ""},
+		{"help lists serve", []string{"--help"}, 0, "serve"},
+		{"serve help", []string{"serve", "--help"}, 0, "--mutate-every"},
+		{"serve without dir", []string{"serve"}, 2, ""},
+		{"serve two dirs", []string{"serve", "a", "b"}, 2, ""},
+		{"serve bad flag", []string{"serve", "--frobnicate", "a"}, 2, ""},
+		{"serve no world", []string{"serve", "/nonexistent/world"}, 1, ""},
+		{"serve bad mutate", []string{"serve", "--mutate", "0", "x"}, 1, ""},
+		{"serve mutate too often", []string{"serve", "--mutate-every", "10ms", "x"}, 1, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
