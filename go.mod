@@ -1,6 +1,6 @@
 module github.com/rovd/rovd
 
-go 1.26
+go 1.26.0
 
 require github.com/spf13/pflag v1.1.0
 
@@ -9,4 +9,8 @@ require (
 	go.etcd.io/bbolt v1.5.0
 )
 
-require golang.org/x/sys v0.45.0 // indirect
+require (
+	github.com/klauspost/compress v1.20.3 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
