@@ -15,6 +15,7 @@ type command struct {
 var commands = []command{
 	{"world", "generate or mutate an RPKI test world", runWorld},
 	{"serve", "serve a world over RRDP (HTTPS) and rsync on loopback", runServe},
+	{"fetch", "fetch a served world into an empty store and measure it", runFetch},
 }
 
 func main() {

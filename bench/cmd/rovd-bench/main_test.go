@@ -32,6 +32,10 @@ func TestRun(t *testing.T) {
 		{"serve no world", []string{"serve", "/nonexistent/world"}, 1, ""},
 		{"serve bad mutate", []string{"serve", "--mutate", "0", "x"}, 1, ""},
 		{"serve mutate too often", []string{"serve", "--mutate-every", "10ms", "x"}, 1, ""},
+		{"help lists fetch", []string{"--help"}, 0, "fetch"},
+		{"fetch help", []string{"fetch", "--help"}, 0, "--no-serve"},
+		{"fetch without dir", []string{"fetch"}, 2, ""},
+		{"fetch no world", []string{"fetch", "/nonexistent/world"}, 1, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
