@@ -38,6 +38,7 @@ func (s *Store) Collect() (CollectStats, error) {
 	// Mark: the Refs of every live index and staging list, sorted for a
 	// merge with the blobs bucket, which bbolt keeps in key order.
 	var live [][16]byte
+	var pinned []uint64
 	var orphans []uint64
 	err := s.view(func(tx *bolt.Tx) error {
 		keep := map[uint64]bool{}
@@ -72,12 +73,16 @@ func (s *Store) Collect() (CollectStats, error) {
 		}); err != nil {
 			return err
 		}
-		// Staging lists of generations being built hold blobs that no
-		// index has yet; sorted runs only repeat them.
+		// Generations being built pin the chunks they refer to before
+		// any index does; their staging lists and sort runs only repeat
+		// those.
 		work := tx.Bucket(bucketWork)
 		if err := work.ForEachBucket(func(k []byte) error {
-			if stage := work.Bucket(k).Bucket(workStage); stage != nil {
-				return mark(stage)
+			if c := work.Bucket(k).Bucket(workChunks); c != nil {
+				return c.ForEach(func(id, _ []byte) error {
+					pinned = append(pinned, genKeyValue(id))
+					return nil
+				})
 			}
 			return nil
 		}); err != nil {
@@ -99,6 +104,9 @@ func (s *Store) Collect() (CollectStats, error) {
 		}
 	}
 	live = nil
+	chunks = append(chunks, pinned...)
+	slices.Sort(chunks)
+	chunks = slices.Compact(chunks)
 	st.LiveChunks = len(chunks)
 
 	for _, g := range orphans {
@@ -258,6 +266,7 @@ func (s *Store) reopen() error {
 	if err != nil {
 		return fmt.Errorf("store %s: reopen after compact: %w", s.path, err)
 	}
+	db.AllocSize = allocSize
 	s.db = db
 	return nil
 }

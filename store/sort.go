@@ -166,20 +166,23 @@ func (w *indexWriter) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	err := w.s.update(func(tx *bolt.Tx) error {
-		idx := tx.Bucket(bucketGens).Bucket(genKey(w.gen))
-		if idx == nil {
-			return fmt.Errorf("generation bucket missing")
-		}
-		// Keys arrive in order: fill pages completely.
-		idx.FillPercent = 1
-		for _, e := range w.buf {
-			if err := idx.Put(e.uri(), e.value()); err != nil {
-				return fmt.Errorf("%s: %w", e.uri(), err)
-			}
-		}
-		return nil
-	})
+	err := w.s.update(func(tx *bolt.Tx) error { return writeIndex(tx, w.gen, w.buf) })
 	w.buf = w.buf[:0]
 	return err
+}
+
+// writeIndex appends sorted entries to generation gen's URI index.
+func writeIndex(tx *bolt.Tx, gen uint64, entries []staged) error {
+	idx := tx.Bucket(bucketGens).Bucket(genKey(gen))
+	if idx == nil {
+		return fmt.Errorf("generation bucket missing")
+	}
+	// Keys arrive in order: fill pages completely.
+	idx.FillPercent = 1
+	for _, e := range entries {
+		if err := idx.Put(e.uri(), e.value()); err != nil {
+			return fmt.Errorf("%s: %w", e.uri(), err)
+		}
+	}
+	return nil
 }

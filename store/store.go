@@ -37,6 +37,8 @@ const (
 	// free on 64-bit Linux (no memory is committed) and holds many times
 	// today's global RPKI, so readers never hold up writers in practice.
 	defaultMmapSize = 64 << 30
+	// allocSize is the step by which the file grows.
+	allocSize = 128 << 20
 )
 
 // Options configure Open.
@@ -159,6 +161,10 @@ func Open(dir string, opt Options) (*Store, error) {
 		// content: bad meta pages, wrong version, a short file.
 		return nil, corrupt(path, err)
 	}
+	// Grow the file in large steps: each growth truncates and syncs the
+	// file, and an ingest of hundreds of megabytes would otherwise pay
+	// that every 16 MB (bbolt's default step).
+	db.AllocSize = allocSize
 	s := &Store{db: db, path: path, opt: opt, log: log}
 	if err := s.init(); err != nil {
 		_ = db.Close() // the init error is the one to report

@@ -722,3 +722,39 @@ func TestUnchangedObjectsKeepTheirData(t *testing.T) {
 		t.Errorf("Collect = %+v, want nothing removed and 100 objects in 2 chunks", st)
 	}
 }
+
+// TestCollectDuringGeneration runs Collect while a generation is half
+// built: the chunks it wrote have no index yet and must survive.
+func TestCollectDuringGeneration(t *testing.T) {
+	for _, run := range []int{1 << 16, 8} { // in memory, and spilled to staging
+		t.Run(fmt.Sprint(run), func(t *testing.T) {
+			defer store.SetSortRun(run)()
+			s := open(t, t.TempDir(), store.Options{NoSync: true, BatchBytes: 1024})
+			set := makeSet("rsync://h/m/", 200, 100, "x")
+			g, err := s.NewGeneration("r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := 0
+			for uri, data := range set {
+				if err := g.Put(uri, data); err != nil {
+					t.Fatal(err)
+				}
+				if i++; i == 150 {
+					if _, err := s.Collect(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := g.Publish(store.Repo{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Collect(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(set, content(t, s, "r")); diff != "" {
+				t.Fatalf("content (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

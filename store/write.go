@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -36,9 +37,17 @@ type Generation struct {
 
 	batch   *batch
 	pending chan *batch // to the committer, capacity 1
+	free    chan *batch // committed batches, for reuse
 	done    chan error  // the committer's result when pending closes
 	err     error       // first error seen; sticky
-	staged  uint64      // staging entries committed or queued
+	staged  uint64      // staging entries committed
+	// mem holds the staging entries while they fit one sort run; they
+	// go to the staging bucket (spilled) only for larger generations.
+	mem     []staged
+	spilled bool
+	// pinned are the chunks the generation refers to, recorded in its
+	// work bucket so that Collect keeps them before the index exists.
+	pinned  map[uint64]bool
 	objects int
 	bytes   int64
 	ended   bool
@@ -59,8 +68,9 @@ type item struct {
 
 // Bucket names inside a generation's work bucket.
 var (
-	workStage = []byte("stage") // sequence → staged entry
-	workRuns  = []byte("runs")  // run number → bucket of sorted entries
+	workStage  = []byte("stage")  // sequence → staged entry
+	workRuns   = []byte("runs")   // run number → bucket of sorted entries
+	workChunks = []byte("chunks") // chunk ID → nothing: chunks in use
 )
 
 // NewGeneration starts building the next content of repository repo.
@@ -68,6 +78,8 @@ func (s *Store) NewGeneration(repo string) (*Generation, error) {
 	g := &Generation{
 		s: s, repo: repo,
 		pending: make(chan *batch, 1),
+		free:    make(chan *batch, 3),
+		pinned:  map[uint64]bool{},
 		done:    make(chan error, 1),
 	}
 	err := s.update(func(tx *bolt.Tx) error {
@@ -93,6 +105,9 @@ func (s *Store) NewGeneration(repo string) (*Generation, error) {
 			return err
 		}
 		if _, err := work.CreateBucket(workRuns); err != nil {
+			return err
+		}
+		if _, err := work.CreateBucket(workChunks); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketPending).Put(genKey(g.gen), []byte(repo))
@@ -125,11 +140,24 @@ func (g *Generation) Put(uri string, data []byte) error {
 		}
 	}
 	if g.batch == nil {
-		g.batch = &batch{arena: make([]byte, 0, max(g.s.opt.BatchBytes, len(data)))}
+		// Reusing a committed batch's arena spares allocating and
+		// clearing BatchBytes per batch.
+		select {
+		case b := <-g.free:
+			b.arena, b.items = b.arena[:0], b.items[:0]
+			g.batch = b
+		default:
+			g.batch = &batch{}
+		}
+		if cap(g.batch.arena) < len(data) {
+			g.batch.arena = make([]byte, 0, max(g.s.opt.BatchBytes, len(data)))
+		}
 	}
 	b := g.batch
 	start := len(b.arena)
 	b.arena = append(b.arena, data...)
+	// Hashing here rather than in the committer keeps the two sides
+	// balanced: the committer waits for the disk (fsync) most of its time.
 	b.items = append(b.items, item{uri: uri, hash: sha256.Sum256(data), start: start, end: len(b.arena)})
 	g.objects++
 	g.bytes += int64(len(data))
@@ -155,7 +183,14 @@ func (g *Generation) flush() error {
 
 func (g *Generation) commitLoop() {
 	for b := range g.pending {
-		if err := g.commit(b); err != nil {
+		err := g.commit(b)
+		if err == nil {
+			select {
+			case g.free <- b:
+			default:
+			}
+		}
+		if err != nil {
 			g.done <- err
 			// Drain so that flush and finish never block.
 			for range g.pending {
@@ -196,16 +231,38 @@ func (g *Generation) commit(b *batch) error {
 		if err := w.pack(b.arena, spans); err != nil {
 			return err
 		}
-		var key [8]byte
-		// Staging values live until the commit, in one arena.
+		work := tx.Bucket(bucketWork).Bucket(genKey(g.gen))
+		for _, r := range refs {
+			if !g.pinned[r.Chunk] {
+				g.pinned[r.Chunk] = true
+				if err := work.Bucket(workChunks).Put(genKey(r.Chunk), nil); err != nil {
+					return err
+				}
+			}
+		}
+		// Staging entries share one arena; bbolt keeps them until the
+		// commit, mem for longer.
 		vals := make([]byte, 0, len(b.items)*(entrySize+100))
+		entries := make([]staged, len(b.items))
 		for i, it := range b.items {
-			binary.BigEndian.PutUint64(key[:], g.staged)
-			g.staged++
 			start := len(vals)
 			vals = append(makeEntry(vals, refs[i], &it.hash), it.uri...)
-			if err := stage.Put(key[:], vals[start:len(vals):len(vals)]); err != nil {
-				return fmt.Errorf("%s: %w", it.uri, err)
+			entries[i] = staged(vals[start:len(vals):len(vals)])
+		}
+		if !g.spilled && len(g.mem)+len(entries) < sortRun {
+			g.mem = append(g.mem, entries...)
+			return w.close()
+		}
+		if !g.spilled {
+			entries = append(g.mem, entries...)
+			g.mem, g.spilled = nil, true
+		}
+		var key [8]byte
+		for _, e := range entries {
+			binary.BigEndian.PutUint64(key[:], g.staged)
+			g.staged++
+			if err := stage.Put(key[:], e); err != nil {
+				return fmt.Errorf("%s: %w", e.uri(), err)
 			}
 		}
 		return w.close()
@@ -267,8 +324,16 @@ func (g *Generation) finish() error {
 // error the generation is removed and the old content stays.
 func (g *Generation) Publish(info Repo) error {
 	err := g.finish()
-	if err == nil {
+	if err == nil && g.spilled {
 		err = g.s.sortStaged(g.gen)
+	}
+	if err == nil && !g.spilled {
+		slices.SortFunc(g.mem, compareStaged)
+		for i := 1; i < len(g.mem) && err == nil; i++ {
+			if bytes.Equal(g.mem[i-1].uri(), g.mem[i].uri()) {
+				err = fmt.Errorf("%s: %w", g.mem[i].uri(), ErrDuplicate)
+			}
+		}
 	}
 	if err != nil {
 		g.discard()
@@ -277,6 +342,13 @@ func (g *Generation) Publish(info Repo) error {
 	info.Objects, info.Bytes = g.objects, g.bytes
 	var old uint64
 	err = g.s.update(func(tx *bolt.Tx) error {
+		if !g.spilled {
+			// A generation that fits one sort run gets its index in
+			// the commit that publishes it.
+			if err := writeIndex(tx, g.gen, g.mem); err != nil {
+				return err
+			}
+		}
 		prev, ok, err := getRepo(tx, g.repo)
 		if err != nil {
 			return err
@@ -293,7 +365,7 @@ func (g *Generation) Publish(info Repo) error {
 		g.discard()
 		return fmt.Errorf("store: repository %s: publish: %w", g.repo, err)
 	}
-	g.gen = 0
+	g.gen, g.mem = 0, nil
 	if old != 0 {
 		// A failure here leaves dead space that Collect removes.
 		if err := g.s.dropGeneration(old); err != nil {
