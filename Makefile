@@ -44,11 +44,22 @@ check-imports:
 # testdata/fuzz/ and must be committed as regression inputs. Each new
 # input is minimized for at most 5 s: the default minute per input let
 # the targets that check signatures spend nearly all their time there.
+#
+# Go 1.26's fuzz coordinator can end a duration-bounded run with a bare
+# "context deadline exceeded" and no failing input (go.dev/issue/75804,
+# fixed in Go 1.27): such a run is reported and counted as passed; a
+# real failure always writes its input under testdata/fuzz/.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$t ($${pkg#github.com/rovd/rovd/}) for $(FUZZTIME)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \
+	    out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg 2>&1); st=$$?; \
+	    echo "$$out"; \
+	    if [ $$st -ne 0 ]; then \
+	      if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+	        echo "== $$t: ended by the coordinator's deadline race (go.dev/issue/75804), no failing input: passed"; \
+	      else exit 1; fi; \
+	    fi; \
 	  done; \
 	done
 
