@@ -71,8 +71,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=$${COUNT:-1} ./...
 
 # The main job on an embedded default: generate a small RPKI world from
-# the committed test keys and inspect what it contains. Later issues grow
-# this into fetch, validate and serve.
+# the committed test keys, inspect what it contains, serve it on loopback
+# (127.0.0.1:8443 and :8873) and fetch it into a store. Later issues grow
+# this into validate and serve.
 demo: build
 	./rovd-bench world --preset small -o $(DEMO_DIR)/world
 	@echo
@@ -89,6 +90,9 @@ demo: build
 	  $$(grep -c '^Status: OK' $(DEMO_DIR)/inspect.txt) \
 	  $$(grep -c '^Status: [0-9]* problem' $(DEMO_DIR)/inspect.txt) \
 	  $$(grep -c '^Status: not decoded' $(DEMO_DIR)/inspect.txt)
+	@echo "== the world served over HTTPS RRDP and rsync on loopback, fetched into a new store"
+	./rovd-bench fetch --store $(DEMO_DIR)/store $(DEMO_DIR)/world
+	./rovd-bench fetch --rsync --store $(DEMO_DIR)/store-rsync $(DEMO_DIR)/world
 	@echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; inspect sees those an"
 	@echo " object shows on its own, the others need its issuer and come with validation)"
 

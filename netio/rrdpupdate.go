@@ -2,10 +2,8 @@ package netio
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"strings"
@@ -194,15 +192,14 @@ func desync(known []store.DeltaHash, now []rrdp.FileRef) bool {
 // header has been checked, and the hash being computed over the body.
 type rrdpFile struct {
 	*rrdp.Reader
-	body io.Reader
-	h    hash.Hash
+	body *hashPipe
 }
 
 // openFile starts reading an RRDP file from body and checks its header
 // against what the notification said. Call close when done.
 func (u *rrdpUpdater) openFile(body io.Reader, want rrdp.FileType, session string, serial uint64) (*rrdpFile, error) {
-	f := &rrdpFile{body: body, h: sha256.New(), Reader: u.pool.Get().(*rrdp.Reader)}
-	f.Reset(io.TeeReader(body, f.h))
+	f := &rrdpFile{body: newHashPipe(body), Reader: u.pool.Get().(*rrdp.Reader)}
+	f.Reset(f.body)
 	hdr, err := f.Header()
 	switch {
 	case err != nil:
@@ -224,16 +221,18 @@ func (u *rrdpUpdater) openFile(body io.Reader, want rrdp.FileType, session strin
 func (f *rrdpFile) verify(want [32]byte) error {
 	// The root's end tag has been read; what follows is at most
 	// whitespace, which the parser has checked.
-	if _, err := io.Copy(f.h, f.body); err != nil {
+	got, err := f.body.Sum()
+	if err != nil {
 		return err
 	}
-	if got := [32]byte(f.h.Sum(nil)); got != want {
+	if got != want {
 		return fmt.Errorf("hash %x does not match the notification's %x", got[:6], want[:6])
 	}
 	return nil
 }
 
 func (u *rrdpUpdater) closeFile(f *rrdpFile) {
+	f.body.Close()
 	f.Reset(nil)
 	u.pool.Put(f.Reader)
 }

@@ -30,7 +30,7 @@ const (
 	// carries. bbolt keeps every page a transaction dirties in memory
 	// until it commits, so this bounds an ingest's heap; at 8 MiB the
 	// fsync per commit costs well under 1% of the ingest time.
-	DefaultBatchBytes = 8 << 20
+	DefaultBatchBytes = 4 << 20
 	// defaultMmapSize is the address space mapped at open on 64-bit
 	// systems: growing the file beyond the mapping remaps it, and a remap
 	// waits for every open read transaction. 64 GiB of address space is

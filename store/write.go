@@ -340,7 +340,6 @@ func (g *Generation) Publish(info Repo) error {
 		return fmt.Errorf("store: repository %s: %w", g.repo, err)
 	}
 	info.Objects, info.Bytes = g.objects, g.bytes
-	var old uint64
 	err = g.s.update(func(tx *bolt.Tx) error {
 		if !g.spilled {
 			// A generation that fits one sort run gets its index in
@@ -353,11 +352,15 @@ func (g *Generation) Publish(info Repo) error {
 		if err != nil {
 			return err
 		}
-		if ok {
-			old = prev.Gen
-		}
 		if err := dropWork(tx, g.gen); err != nil {
 			return err
+		}
+		if ok {
+			// Deleting a bucket only frees its pages, whatever its
+			// size: the old content goes in the same commit.
+			if err := tx.Bucket(bucketGens).DeleteBucket(genKey(prev.Gen)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return err
+			}
 		}
 		return putRepo(tx, g.repo, repoRecord{Gen: g.gen, Info: info})
 	})
@@ -366,12 +369,6 @@ func (g *Generation) Publish(info Repo) error {
 		return fmt.Errorf("store: repository %s: publish: %w", g.repo, err)
 	}
 	g.gen, g.mem = 0, nil
-	if old != 0 {
-		// A failure here leaves dead space that Collect removes.
-		if err := g.s.dropGeneration(old); err != nil {
-			g.s.log.Warn("could not drop old repository content", "repo", g.repo, "err", err)
-		}
-	}
 	return nil
 }
 
