@@ -399,26 +399,9 @@ func TestFailureWithoutStoredData(t *testing.T) {
 // TestRsyncHanging runs an "rsync" that hangs with a child of its own:
 // rsync-timeout must kill both, and the run goes on.
 func TestRsyncHanging(t *testing.T) {
-	dir, cache := t.TempDir(), t.TempDir()
-	pids := filepath.Join(dir, "pids")
-	script := filepath.Join(dir, "rsync")
-	body := "#!/bin/sh\ncase \"$1\" in --help) echo usage; exit 0;; esac\nsleep 300 &\necho $! >> " + pids + "\necho $$ >> " + pids + "\nwait\n"
-	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := netio.DefaultConfig()
-	cfg.Store, cfg.CacheDir = st, cache
-	cfg.AllowDubiousHosts = true
-	cfg.RsyncCommand, cfg.RsyncTimeout = script, time.Second
-	c, err := netio.NewCollector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pids := filepath.Join(t.TempDir(), "pids")
+	c, _ := fakeRsync(t, "case \"$1\" in --help) echo usage; exit 0;; esac\nsleep 300 &\necho $! >> "+pids+"\necho $$ >> "+pids+"\nwait\n",
+		func(cfg *netio.Config) { cfg.RsyncTimeout = time.Second })
 	start := time.Now()
 	res := resultOf(c.StartRun().Fetch(context.Background(), "", "rsync://rpki.example.net/repo/ca/"))
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "rsync-timeout") {
@@ -507,27 +490,11 @@ func TestRsyncArgs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			argsFile := filepath.Join(dir, "args")
-			script := filepath.Join(dir, "fake-rsync")
-			body := "#!/bin/sh\nif [ \"$1\" = --help ]; then echo '" + tc.help + "'; exit 0; fi\n" +
-				"printf '%s\\n' \"$@\" > " + argsFile + "\n" +
-				"for last; do :; done\nmkdir -p \"$last/ca\" && echo data > \"$last/ca/a.roa\"\n"
-			if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			st, err := store.Open(t.TempDir(), store.Options{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			cfg := netio.DefaultConfig()
-			cfg.Store, cfg.CacheDir = st, t.TempDir()
-			cfg.RsyncCommand, cfg.RsyncArgs = script, tc.rsyncArgs
-			c, err := netio.NewCollector(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			argsFile := filepath.Join(t.TempDir(), "args")
+			c, st := fakeRsync(t, "if [ \"$1\" = --help ]; then echo '"+tc.help+"'; exit 0; fi\n"+
+				"printf '%s\\n' \"$@\" > "+argsFile+"\n"+
+				"for last; do :; done\nmkdir -p \"$last/ca\" && echo data > \"$last/ca/a.roa\"\n",
+				func(cfg *netio.Config) { cfg.RsyncArgs = tc.rsyncArgs })
 			res := resultOf(c.StartRun().Fetch(context.Background(), "", "rsync://rpki.example.net/repo/ca/"))
 			if res.Err != nil || res.Repo != "rsync://rpki.example.net/repo/" {
 				t.Fatalf("fetch: %+v", res)
@@ -555,4 +522,29 @@ func TestRsyncArgs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeRsync returns a collector whose rsync command is a shell script
+// with the given body, and its store.
+func fakeRsync(t *testing.T, body string, edit func(*netio.Config)) (*netio.Collector, *store.Store) {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "fake-rsync")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := netio.DefaultConfig()
+	cfg.Store, cfg.CacheDir = st, t.TempDir()
+	cfg.AllowDubiousHosts = true
+	cfg.RsyncCommand = script
+	edit(&cfg)
+	c, err := netio.NewCollector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, st
 }

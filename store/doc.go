@@ -20,7 +20,7 @@
 // # Updates
 //
 // A snapshot or rsync run builds a new Generation beside the current
-// content over many transactions of Options.BatchBytes (8 MiB), so the
+// content over many transactions of Options.BatchBytes (4 MiB), so the
 // pages bbolt holds in memory until a commit stay bounded whatever the
 // repository's size; Publish then switches the repository to it in one
 // small commit. A delta (Apply) changes the current content in one
@@ -51,18 +51,19 @@
 // fsync on (go test -run '^$' -bench Ingest -count 3 ./store/, 20,000
 // objects of ~2 KB, medians):
 //
-//	plain layout, URI keys in arrival order   72–98 MB/s (falls to ~27 MB/s at 60,000 objects)
+//	plain layout, URI keys in arrival order   61–98 MB/s (falls to ~27 MB/s at 60,000 objects)
 //	plain layout, sequential keys              ~165 MB/s
-//	this layout                               240–320 MB/s
-//	SHA-256 of the same bytes (the floor)    ~1,300 MB/s
+//	this layout                               262–311 MB/s
+//	SHA-256 of the same bytes (the floor)    ~1,400 MB/s
 //
 // So objects are appended, packed into chunks under sequential IDs (bbolt
 // writes a few large values per transaction and touches only the right
-// edge of the tree), their URIs go into an append-only staging list, and
-// Publish sorts that list into the URI index in runs of 65,536 entries
-// merged on disk. Memory stays near two batches plus one sort run; the
-// test TestIngestMemoryBounded checks that it does not grow with the
-// data. A store of our own (append-only segment files beside an index)
+// edge of the tree), and their URIs are indexed at Publish: sorted in
+// memory for a generation of up to 65,536 objects, written into the same
+// commit that publishes it; for a larger one, spilled to an append-only
+// staging list and sorted in runs of 65,536 entries merged on disk.
+// Memory stays near three batches plus one sort run; the test
+// TestIngestMemoryBounded checks that it does not grow with the data. A store of our own (append-only segment files beside an index)
 // could save one more copy of the data, but not enough to justify a
 // second storage engine: bbolt with this layout is no longer the
 // bottleneck of RRDP ingest, which is bounded by SHA-256 and base64.
