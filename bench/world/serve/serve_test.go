@@ -8,9 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"io"
 	"io/fs"
@@ -34,24 +32,8 @@ import (
 
 	"github.com/rovd/rovd/bench/world"
 	"github.com/rovd/rovd/bench/world/serve"
+	"github.com/rovd/rovd/netio/rrdp"
 )
-
-// notification is the part of an RRDP notification (RFC 8182 §3.5.1) the
-// tests look at.
-type notification struct {
-	XMLName   xml.Name `xml:"notification"`
-	SessionID string   `xml:"session_id,attr"`
-	Serial    uint64   `xml:"serial,attr"`
-	Snapshot  struct {
-		URI  string `xml:"uri,attr"`
-		Hash string `xml:"hash,attr"`
-	} `xml:"snapshot"`
-	Deltas []struct {
-		Serial uint64 `xml:"serial,attr"`
-		URI    string `xml:"uri,attr"`
-		Hash   string `xml:"hash,attr"`
-	} `xml:"delta"`
-}
 
 // caClient returns a client that trusts the certificates in caFile and
 // nothing else, and leaves content coding to the caller.
@@ -95,24 +77,24 @@ func get(t *testing.T, c *http.Client, method, uri string, hdr map[string]string
 }
 
 // fetchOK fetches uri and checks its SHA-256 when hash is given.
-func fetchOK(t *testing.T, c *http.Client, uri, hash string) []byte {
+func fetchOK(t *testing.T, c *http.Client, uri string, hash *[32]byte) []byte {
 	t.Helper()
 	resp, body := get(t, c, http.MethodGet, uri, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s", uri, resp.Status)
 	}
-	if hash != "" {
-		if h := sha256.Sum256(body); hex.EncodeToString(h[:]) != hash {
-			t.Errorf("%s: SHA-256 %x, the notification says %s", uri, h, hash)
+	if hash != nil {
+		if h := sha256.Sum256(body); h != *hash {
+			t.Errorf("%s: SHA-256 %x, the notification says %x", uri, h, *hash)
 		}
 	}
 	return body
 }
 
-func parseNotification(t *testing.T, b []byte) notification {
+func parseNotification(t *testing.T, b []byte) *rrdp.Notification {
 	t.Helper()
-	var n notification
-	if err := xml.Unmarshal(b, &n); err != nil {
+	n, err := rrdp.ParseNotification(bytes.NewReader(b), rrdp.Limits{})
+	if err != nil {
 		t.Fatalf("notification: %v", err)
 	}
 	return n
@@ -266,13 +248,13 @@ func TestServe(t *testing.T) {
 			t.Fatalf("notification URIs %v", uris)
 		}
 		for i, uri := range uris {
-			n := parseNotification(t, fetchOK(t, client, uri, ""))
+			n := parseNotification(t, fetchOK(t, client, uri, nil))
 			rs := st.Repositories[i]
 			if n.SessionID != rs.SessionID || n.Serial != rs.Serial || n.Snapshot.URI != rs.Snapshot.URI {
 				t.Errorf("%s: session %s serial %d snapshot %s; world.json says %s %d %s", uri,
 					n.SessionID, n.Serial, n.Snapshot.URI, rs.SessionID, rs.Serial, rs.Snapshot.URI)
 			}
-			snap := fetchOK(t, client, n.Snapshot.URI, n.Snapshot.Hash)
+			snap := fetchOK(t, client, n.Snapshot.URI, &n.Snapshot.Hash)
 			if !bytes.HasPrefix(snap, []byte("<snapshot ")) || !bytes.Contains(snap, []byte("<publish ")) {
 				t.Errorf("%s: not a snapshot with objects: %.100q", n.Snapshot.URI, snap)
 			}
@@ -284,7 +266,7 @@ func TestServe(t *testing.T) {
 			t.Fatalf("TA URIs %v", srv.TAURIs())
 		}
 		for i, uri := range srv.TAURIs() {
-			got := fetchOK(t, client, uri, "")
+			got := fetchOK(t, client, uri, nil)
 			want, err := os.ReadFile(filepath.Join(srv.Dir(), st.TAs[i].File))
 			if err != nil {
 				t.Fatal(err)
@@ -521,7 +503,7 @@ func TestServe(t *testing.T) {
 			}
 		}
 		// The running servers are untouched.
-		fetchOK(t, client, srv.NotifyURIs()[0], "")
+		fetchOK(t, client, srv.NotifyURIs()[0], nil)
 	})
 
 	t.Run("busy rsync port", func(t *testing.T) {
@@ -591,8 +573,10 @@ func TestServe(t *testing.T) {
 				}
 				b, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				var n notification
-				if err != nil || resp.StatusCode != http.StatusOK || xml.Unmarshal(b, &n) != nil {
+				if err == nil {
+					_, err = rrdp.ParseNotification(bytes.NewReader(b), rrdp.Limits{})
+				}
+				if err != nil || resp.StatusCode != http.StatusOK {
 					bad.Add(1)
 				}
 				reads.Add(1)
@@ -613,7 +597,7 @@ func TestServe(t *testing.T) {
 			t.Fatalf("mutation changed nothing: %+v", res)
 		}
 		for i, rs := range before.Repositories {
-			n := parseNotification(t, fetchOK(t, client, rs.NotifyURI(), ""))
+			n := parseNotification(t, fetchOK(t, client, rs.NotifyURI(), nil))
 			if !strings.Contains(strings.Join(res.Repositories, " "), rs.Name) {
 				if n.Serial != rs.Serial {
 					t.Errorf("%s untouched but serial %d → %d", rs.Name, rs.Serial, n.Serial)
@@ -626,11 +610,11 @@ func TestServe(t *testing.T) {
 			if len(n.Deltas) == 0 || n.Deltas[0].Serial != n.Serial {
 				t.Fatalf("%s: deltas %+v", rs.Name, n.Deltas)
 			}
-			delta := fetchOK(t, client, n.Deltas[0].URI, n.Deltas[0].Hash)
+			delta := fetchOK(t, client, n.Deltas[0].URI, &n.Deltas[0].Hash)
 			if !bytes.HasPrefix(delta, []byte("<delta ")) || !bytes.Contains(delta, []byte("<publish ")) {
 				t.Errorf("%s: not a delta: %.100q", n.Deltas[0].URI, delta)
 			}
-			fetchOK(t, client, n.Snapshot.URI, n.Snapshot.Hash)
+			fetchOK(t, client, n.Snapshot.URI, &n.Snapshot.Hash)
 			if i == 0 {
 				// The old notification's ETag no longer matches.
 				resp, _ := get(t, client, http.MethodGet, rs.NotifyURI(), map[string]string{"If-None-Match": `"x"`})
