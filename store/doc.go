@@ -20,10 +20,11 @@
 // # Updates
 //
 // A snapshot or rsync run builds a new Generation beside the current
-// content over many transactions of Options.BatchBytes (4 MiB), so the
+// content over many transactions of Options.BatchBytes (8 MiB), so the
 // pages bbolt holds in memory until a commit stay bounded whatever the
 // repository's size; Publish then switches the repository to it in one
-// small commit. A delta (Apply) changes the current content in one
+// small commit. Objects are hashed and committed in two goroutines of
+// their own, batch by batch, while the caller parses the next ones. A delta (Apply) changes the current content in one
 // transaction, all or nothing. A crash at any instant leaves each
 // repository at its old or its new content: bbolt's commits are atomic
 // and durable (fsync), and the half-built generations of a dead writer
@@ -62,7 +63,7 @@
 // memory for a generation of up to 65,536 objects, written into the same
 // commit that publishes it; for a larger one, spilled to an append-only
 // staging list and sorted in runs of 65,536 entries merged on disk.
-// Memory stays near three batches plus one sort run; the test
+// Memory stays near four batches plus one sort run; the test
 // TestIngestMemoryBounded checks that it does not grow with the data. A store of our own (append-only segment files beside an index)
 // could save one more copy of the data, but not enough to justify a
 // second storage engine: bbolt with this layout is no longer the

@@ -23,6 +23,19 @@ func (e staged) value() []byte { return e[:entrySize] }
 
 func compareStaged(a, b staged) int { return bytes.Compare(a.uri(), b.uri()) }
 
+// mergeStaged merges two lists sorted by URI into a new sorted list.
+func mergeStaged(a, b []staged) []staged {
+	out := make([]staged, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compareStaged(a[0], b[0]) <= 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
 // sortStaged turns generation gen's staging list into its URI index.
 func (s *Store) sortStaged(gen uint64) error {
 	key := genKey(gen)

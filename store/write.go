@@ -26,9 +26,12 @@ import (
 // arrival order instead would touch pages all over the index in every
 // transaction, which costs bbolt several times the data's own writes.
 //
-// Put hashes and buffers objects in the caller's goroutine while a
-// background goroutine commits the previous batch, so parsing and
-// writing overlap. A Generation is not safe for concurrent use.
+// Put only buffers objects: a full batch goes to a goroutine that hashes
+// its objects and then to one that commits it, so parsing, hashing and
+// writing overlap. The hashes are a third of an RRDP snapshot's CPU
+// time; in the caller's goroutine they would hold up the parser, which
+// decides how fast a snapshot goes in. A Generation is not safe for
+// concurrent use.
 type Generation struct {
 	s    *Store
 	repo string
@@ -36,7 +39,8 @@ type Generation struct {
 	base uint64 // the repository's content when the generation began
 
 	batch   *batch
-	pending chan *batch // to the committer, capacity 1
+	pending chan *batch // to the hasher, capacity 1
+	hashed  chan *batch // from the hasher to the committer, capacity 1
 	free    chan *batch // committed batches, for reuse
 	done    chan error  // the committer's result when pending closes
 	err     error       // first error seen; sticky
@@ -78,7 +82,8 @@ func (s *Store) NewGeneration(repo string) (*Generation, error) {
 	g := &Generation{
 		s: s, repo: repo,
 		pending: make(chan *batch, 1),
-		free:    make(chan *batch, 3),
+		hashed:  make(chan *batch, 1),
+		free:    make(chan *batch, 4),
 		pinned:  map[uint64]bool{},
 		done:    make(chan error, 1),
 	}
@@ -115,6 +120,7 @@ func (s *Store) NewGeneration(repo string) (*Generation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: repository %s: new generation: %w", repo, err)
 	}
+	go g.hashLoop()
 	go g.commitLoop()
 	return g, nil
 }
@@ -156,9 +162,7 @@ func (g *Generation) Put(uri string, data []byte) error {
 	b := g.batch
 	start := len(b.arena)
 	b.arena = append(b.arena, data...)
-	// Hashing here rather than in the committer keeps the two sides
-	// balanced: the committer waits for the disk (fsync) most of its time.
-	b.items = append(b.items, item{uri: uri, hash: sha256.Sum256(data), start: start, end: len(b.arena)})
+	b.items = append(b.items, item{uri: uri, start: start, end: len(b.arena)})
 	g.objects++
 	g.bytes += int64(len(data))
 	return nil
@@ -181,8 +185,24 @@ func (g *Generation) flush() error {
 	}
 }
 
-func (g *Generation) commitLoop() {
+// hashLoop fills in the hashes of each batch's objects.
+func (g *Generation) hashLoop() {
 	for b := range g.pending {
+		b.hash()
+		g.hashed <- b
+	}
+	close(g.hashed)
+}
+
+func (b *batch) hash() {
+	for i := range b.items {
+		it := &b.items[i]
+		it.hash = sha256.Sum256(b.arena[it.start:it.end])
+	}
+}
+
+func (g *Generation) commitLoop() {
+	for b := range g.hashed {
 		err := g.commit(b)
 		if err == nil {
 			select {
@@ -193,7 +213,7 @@ func (g *Generation) commitLoop() {
 		if err != nil {
 			g.done <- err
 			// Drain so that flush and finish never block.
-			for range g.pending {
+			for range g.hashed {
 			}
 			return
 		}
@@ -205,72 +225,77 @@ func (g *Generation) commitLoop() {
 // not already hold under the same URI, packed into chunks, and a staging
 // entry for each object.
 func (g *Generation) commit(b *batch) error {
-	err := g.s.update(func(tx *bolt.Tx) error {
-		stage := tx.Bucket(bucketWork).Bucket(genKey(g.gen)).Bucket(workStage)
-		stage.FillPercent = 1
-		var base *bolt.Bucket
-		var baseCursor *bolt.Cursor
-		if g.base != 0 {
-			base = tx.Bucket(bucketGens).Bucket(genKey(g.base))
-		}
-		refs := make([]Ref, len(b.items))
-		spans := make([]span, 0, len(b.items))
-		for i, it := range b.items {
-			// An unchanged object (a snapshot re-read, an rsync run
-			// that changed a few files) keeps its data.
-			if v := seek(&baseCursor, base, bytesOf(it.uri)); v != nil && bytes.Equal(v[entrySize-32:], it.hash[:]) {
-				refs[i], _, _ = parseEntry(v)
-				continue
-			}
-			spans = append(spans, span{start: it.start, end: it.end, ref: &refs[i]})
-		}
-		w, err := newChunkWriter(tx)
-		if err != nil {
-			return err
-		}
-		if err := w.pack(b.arena, spans); err != nil {
-			return err
-		}
-		work := tx.Bucket(bucketWork).Bucket(genKey(g.gen))
-		for _, r := range refs {
-			if !g.pinned[r.Chunk] {
-				g.pinned[r.Chunk] = true
-				if err := work.Bucket(workChunks).Put(genKey(r.Chunk), nil); err != nil {
-					return err
-				}
-			}
-		}
-		// Staging entries share one arena; bbolt keeps them until the
-		// commit, mem for longer.
-		vals := make([]byte, 0, len(b.items)*(entrySize+100))
-		entries := make([]staged, len(b.items))
-		for i, it := range b.items {
-			start := len(vals)
-			vals = append(makeEntry(vals, refs[i], &it.hash), it.uri...)
-			entries[i] = staged(vals[start:len(vals):len(vals)])
-		}
-		if !g.spilled && len(g.mem)+len(entries) < sortRun {
-			g.mem = append(g.mem, entries...)
-			return w.close()
-		}
-		if !g.spilled {
-			entries = append(g.mem, entries...)
-			g.mem, g.spilled = nil, true
-		}
-		var key [8]byte
-		for _, e := range entries {
-			binary.BigEndian.PutUint64(key[:], g.staged)
-			g.staged++
-			if err := stage.Put(key[:], e); err != nil {
-				return fmt.Errorf("%s: %w", e.uri(), err)
-			}
-		}
-		return w.close()
-	})
-	if err != nil {
+	if err := g.s.update(func(tx *bolt.Tx) error { return g.commitIn(tx, b) }); err != nil {
 		return fmt.Errorf("store: repository %s: %w", g.repo, err)
 	}
 	return nil
+}
+
+// commitIn is commit inside transaction tx.
+func (g *Generation) commitIn(tx *bolt.Tx, b *batch) error {
+	stage := tx.Bucket(bucketWork).Bucket(genKey(g.gen)).Bucket(workStage)
+	stage.FillPercent = 1
+	var base *bolt.Bucket
+	var baseCursor *bolt.Cursor
+	if g.base != 0 {
+		base = tx.Bucket(bucketGens).Bucket(genKey(g.base))
+	}
+	refs := make([]Ref, len(b.items))
+	spans := make([]span, 0, len(b.items))
+	for i, it := range b.items {
+		// An unchanged object (a snapshot re-read, an rsync run
+		// that changed a few files) keeps its data.
+		if v := seek(&baseCursor, base, bytesOf(it.uri)); v != nil && bytes.Equal(v[entrySize-32:], it.hash[:]) {
+			refs[i], _, _ = parseEntry(v)
+			continue
+		}
+		spans = append(spans, span{start: it.start, end: it.end, ref: &refs[i]})
+	}
+	w, err := newChunkWriter(tx)
+	if err != nil {
+		return err
+	}
+	if err := w.pack(b.arena, spans); err != nil {
+		return err
+	}
+	work := tx.Bucket(bucketWork).Bucket(genKey(g.gen))
+	for _, r := range refs {
+		if !g.pinned[r.Chunk] {
+			g.pinned[r.Chunk] = true
+			if err := work.Bucket(workChunks).Put(genKey(r.Chunk), nil); err != nil {
+				return err
+			}
+		}
+	}
+	// Staging entries share one arena; bbolt keeps them until the
+	// commit, mem for longer.
+	vals := make([]byte, 0, len(b.items)*(entrySize+100))
+	entries := make([]staged, len(b.items))
+	for i, it := range b.items {
+		start := len(vals)
+		vals = append(makeEntry(vals, refs[i], &it.hash), it.uri...)
+		entries[i] = staged(vals[start:len(vals):len(vals)])
+	}
+	if !g.spilled && len(g.mem)+len(entries) < sortRun {
+		// Kept sorted batch by batch, off the parser's path, so that
+		// Publish does not sort the whole generation at the end.
+		slices.SortFunc(entries, compareStaged)
+		g.mem = mergeStaged(g.mem, entries)
+		return w.close()
+	}
+	if !g.spilled {
+		entries = append(g.mem, entries...)
+		g.mem, g.spilled = nil, true
+	}
+	var key [8]byte
+	for _, e := range entries {
+		binary.BigEndian.PutUint64(key[:], g.staged)
+		g.staged++
+		if err := stage.Put(key[:], e); err != nil {
+			return fmt.Errorf("%s: %w", e.uri(), err)
+		}
+	}
+	return w.close()
 }
 
 // span is an object's data in an arena, and where to note its Ref.
@@ -322,28 +347,45 @@ func (g *Generation) finish() error {
 // the generation the repository's content, with fetch state info (whose
 // Objects and Bytes it fills in). The previous content is dropped. On
 // error the generation is removed and the old content stays.
+//
+// A generation that fits one sort run is published in a single commit
+// with its last batch and its index: each commit waits for the disk
+// twice, and at the end of a snapshot nothing else overlaps with it.
 func (g *Generation) Publish(info Repo) error {
+	last := g.batch
+	g.batch = nil
 	err := g.finish()
-	if err == nil && g.spilled {
-		err = g.s.sortStaged(g.gen)
+	if err == nil && last != nil {
+		last.hash()
 	}
-	if err == nil && !g.spilled {
-		slices.SortFunc(g.mem, compareStaged)
-		for i := 1; i < len(g.mem) && err == nil; i++ {
-			if bytes.Equal(g.mem[i-1].uri(), g.mem[i].uri()) {
-				err = fmt.Errorf("%s: %w", g.mem[i].uri(), ErrDuplicate)
+	inMemory := !g.spilled && (last == nil || len(g.mem)+len(last.items) < sortRun)
+	if err == nil && !inMemory {
+		if last != nil {
+			err = g.commit(last)
+		}
+		if err == nil {
+			if err = g.s.sortStaged(g.gen); err != nil {
+				err = fmt.Errorf("store: repository %s: %w", g.repo, err)
 			}
 		}
 	}
 	if err != nil {
 		g.discard()
-		return fmt.Errorf("store: repository %s: %w", g.repo, err)
+		return err
 	}
 	info.Objects, info.Bytes = g.objects, g.bytes
 	err = g.s.update(func(tx *bolt.Tx) error {
-		if !g.spilled {
-			// A generation that fits one sort run gets its index in
-			// the commit that publishes it.
+		if inMemory {
+			if last != nil {
+				if err := g.commitIn(tx, last); err != nil {
+					return err
+				}
+			}
+			for i := 1; i < len(g.mem); i++ {
+				if bytes.Equal(g.mem[i-1].uri(), g.mem[i].uri()) {
+					return fmt.Errorf("%s: %w", g.mem[i].uri(), ErrDuplicate)
+				}
+			}
 			if err := writeIndex(tx, g.gen, g.mem); err != nil {
 				return err
 			}
@@ -366,7 +408,7 @@ func (g *Generation) Publish(info Repo) error {
 	})
 	if err != nil {
 		g.discard()
-		return fmt.Errorf("store: repository %s: publish: %w", g.repo, err)
+		return fmt.Errorf("store: repository %s: %w", g.repo, err)
 	}
 	g.gen, g.mem = 0, nil
 	return nil
