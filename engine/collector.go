@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rovd/rovd/store"
+)
+
+// StoreCollector serves what the store already holds and fetches
+// nothing: the manual's -n/--noupdate, and tests. It looks for a CA's
+// objects first under its RRDP notification URI and then under its rsync
+// module, the keys the fetcher stores them under.
+type StoreCollector struct {
+	Store *store.Store
+}
+
+// Fetch implements Collector. The data is never fresh.
+func (c StoreCollector) Fetch(_ context.Context, notify, caRepository string) (string, bool, error) {
+	keys := make([]string, 0, 2)
+	if notify != "" {
+		keys = append(keys, notify)
+	}
+	if k, ok := rsyncModuleKey(caRepository); ok {
+		keys = append(keys, k)
+	}
+	return c.find(keys)
+}
+
+// FetchTA implements Collector: a trust anchor certificate fetched over
+// HTTPS is stored under its own URI, one over rsync in its module.
+func (c StoreCollector) FetchTA(_ context.Context, uri string) (string, bool, error) {
+	keys := []string{uri}
+	if k, ok := rsyncModuleKey(uri); ok {
+		keys = append(keys, k)
+	}
+	return c.find(keys)
+}
+
+func (c StoreCollector) find(keys []string) (string, bool, error) {
+	found := ""
+	err := c.Store.View(func(v *store.View) error {
+		for _, k := range keys {
+			if _, ok, err := v.Repo(k); err != nil {
+				return err
+			} else if ok {
+				found = k
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", false, err
+	}
+	if found == "" {
+		return "", false, fmt.Errorf("%s: %w", strings.Join(keys, ", "), errNoData)
+	}
+	return found, false, nil
+}
+
+// rsyncModuleKey returns the store key of the rsync module uri lies in.
+func rsyncModuleKey(uri string) (string, bool) {
+	rest, ok := strings.CutPrefix(uri, "rsync://")
+	if !ok {
+		return "", false
+	}
+	host, rest, ok := strings.Cut(rest, "/")
+	if !ok || host == "" {
+		return "", false
+	}
+	module, _, _ := strings.Cut(rest, "/")
+	if module == "" {
+		return "", false
+	}
+	return store.RsyncRepoKey(host, module), true
+}

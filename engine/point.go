@@ -1,0 +1,327 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/rovd/rovd/engine/payload"
+	"github.com/rovd/rovd/engine/rpki"
+	"github.com/rovd/rovd/store"
+)
+
+// pointResult is what a publication point that validated yields.
+type pointResult struct {
+	payload  payload.Builder
+	children []*task
+	// objects are the manifest and every file it lists, for KeepPoint.
+	objects []store.PointObject
+	mftHash [32]byte
+	// keep is objects when they should be recorded as the point's last
+	// good copy (they validated and differ from what is kept), else nil.
+	keep     []store.PointObject
+	lastGood bool
+}
+
+// maxRouterCertASNs bounds the AS numbers one router certificate may
+// yield keys for; real ones name one or a few.
+const maxRouterCertASNs = 1024
+
+// validatePoint validates a CA's publication point from the latest
+// fetched data and, if that fails, from the last copy that validated.
+// It returns nil when neither does: the CA is rejected with its children.
+func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*pointResult, error) {
+	mftURI := t.cert.Manifest
+	var pt *pointResult
+	err := w.e.store.View(func(v *store.View) error {
+		var cur *store.Objects
+		if t.repo != "" {
+			cur = v.Repository(t.repo)
+		}
+		kept := v.Point(mftURI)
+		var prev *rpki.Manifest
+		var keptHash [32]byte
+		if kept != nil {
+			if o, ok := kept.Get(mftURI); ok {
+				keptHash = o.Hash
+				prev, _ = rpki.ParseManifest(o.Data, w.mode) // it validated when kept
+			}
+		}
+		var curHash [32]byte
+		if cur != nil {
+			if o, ok := cur.Get(mftURI); ok {
+				curHash = o.Hash
+			}
+			pt = w.checkPoint(t, issuer, cur, prev, log)
+			if pt != nil {
+				if kept == nil || keptHash != pt.mftHash {
+					pt.keep = pt.objects
+				}
+				return nil
+			}
+		} else {
+			log.add(slog.LevelWarn, mftURI, nil, "no data for the publication point")
+		}
+		if kept != nil && (cur == nil || curHash != keptHash) {
+			var keptLog pointLog
+			if pt = w.checkPoint(t, issuer, kept, nil, &keptLog); pt != nil {
+				pt.lastGood = true
+				log.add(slog.LevelWarn, mftURI, nil, "latest data rejected, using the last good copy of the publication point")
+				log.findings = append(log.findings, keptLog.findings...)
+				return nil
+			}
+		}
+		log.add(slog.LevelWarn, mftURI, nil, "publication point rejected: CA "+t.certURI+" and its children not validated")
+		return nil
+	})
+	return pt, err
+}
+
+// pointFile is one file a manifest lists, as found in the store.
+type pointFile struct {
+	uri string
+	obj store.Object
+}
+
+// checkPoint validates a publication point's manifest, CRL and files from
+// objs. prev is the last good manifest, which the new one must not
+// predate. Problems of the point itself reject it (nil); an invalid
+// object drops only that object.
+func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, prev *rpki.Manifest, log *pointLog) *pointResult {
+	mftURI, caRepo := t.cert.Manifest, t.cert.CARepository
+	mo, ok := objs.Get(mftURI)
+	if !ok {
+		log.add(slog.LevelWarn, mftURI, nil, "manifest not found")
+		return nil
+	}
+	mft, err := rpki.ParseManifest(mo.Data, w.mode)
+	if err != nil {
+		log.add(slog.LevelWarn, mftURI, nil, "manifest: "+errMsg(err))
+		return nil
+	}
+	if ps := append(mft.Problems(), mft.Validate(issuer, w.at)...); len(ps) > 0 {
+		log.problems(slog.LevelWarn, mftURI, ps)
+		return nil
+	}
+	if prev != nil {
+		if new(big.Int).SetBytes(mft.Number).Cmp(new(big.Int).SetBytes(prev.Number)) < 0 {
+			log.add(slog.LevelWarn, mftURI, &rpki.Problem{Ref: "RFC 9286 §4.2.1"}, "manifest number went backwards against the last good one")
+			return nil
+		}
+		if mft.ThisUpdate.Before(prev.ThisUpdate) {
+			log.add(slog.LevelWarn, mftURI, &rpki.Problem{Ref: "RFC 9286 §4.2.1"}, "manifest thisUpdate went backwards against the last good one")
+			return nil
+		}
+	}
+	if mft.Stale(w.at) && !w.staleOK(log, mftURI, "manifest") {
+		return nil
+	}
+	if len(mft.Files) > w.e.opt.MaxObjectsPerPoint {
+		log.add(slog.LevelWarn, mftURI, nil, fmt.Sprintf("manifest lists %d files, more than %d", len(mft.Files), w.e.opt.MaxObjectsPerPoint))
+		return nil
+	}
+
+	// Every listed file must be there with its hash (RFC 9286 §6.4).
+	// The store hashed each object when it came in.
+	pt := &pointResult{mftHash: mo.Hash}
+	pt.objects = make([]store.PointObject, 0, len(mft.Files)+1)
+	pt.objects = append(pt.objects, store.PointObject{URI: mftURI, Ref: mo.Ref, Hash: mo.Hash})
+	files := make([]pointFile, 0, len(mft.Files))
+	crlURI, crlIndex := mft.EE.CRLURI, -1
+	for _, f := range mft.Files {
+		if err := rpki.CheckFileName(f.Name, w.mode); err != nil {
+			log.add(slog.LevelWarn, mftURI, nil, fmt.Sprintf("manifest lists a bad file name %q: %v", f.Name, err))
+			return nil
+		}
+		uri := caRepo + string(f.Name)
+		o, ok := objs.Get(uri)
+		if !ok {
+			log.add(slog.LevelWarn, uri, &rpki.Problem{Ref: "RFC 9286 §6.4"}, "file on the manifest is missing")
+			return nil
+		}
+		if !bytes.Equal(o.Hash[:], f.Hash) {
+			log.add(slog.LevelWarn, uri, &rpki.Problem{Ref: "RFC 9286 §6.5"}, "file does not match its hash on the manifest")
+			return nil
+		}
+		typ := rpki.TypeFromName(uri)
+		if !knownType(typ) {
+			switch w.e.opt.UnknownObjects {
+			case Reject:
+				log.add(slog.LevelWarn, uri, nil, "object of unknown type (unknown-objects is reject)")
+				return nil
+			case Warn:
+				log.add(slog.LevelWarn, uri, nil, "object of unknown type ignored")
+			}
+			continue
+		}
+		if uri == crlURI {
+			crlIndex = len(files)
+		}
+		files = append(files, pointFile{uri: uri, obj: o})
+		pt.objects = append(pt.objects, store.PointObject{URI: uri, Ref: o.Ref, Hash: o.Hash})
+	}
+
+	// The CRL is the one the manifest's EE certificate names; it must be
+	// on the manifest (RFC 9286 §6.4).
+	if crlIndex < 0 {
+		log.add(slog.LevelWarn, crlURI, &rpki.Problem{Ref: "RFC 9286 §6.4"}, "CRL not on the manifest")
+		return nil
+	}
+	crl, err := rpki.ParseCRL(files[crlIndex].obj.Data, w.mode)
+	if err != nil {
+		log.add(slog.LevelWarn, crlURI, nil, "CRL: "+errMsg(err))
+		return nil
+	}
+	if ps := append(crl.Problems(), crl.Validate(issuer, w.at)...); len(ps) > 0 {
+		log.problems(slog.LevelWarn, crlURI, ps)
+		return nil
+	}
+	if crl.Stale(w.at) && !w.staleOK(log, crlURI, "CRL") {
+		return nil
+	}
+	iss := *issuer
+	iss.CRL, iss.CRLURI = crl, crlURI
+	if crl.Revoked(mft.EE.Serial) {
+		log.add(slog.LevelWarn, mftURI, &rpki.Problem{Ref: "RFC 6487 §5"}, "manifest's EE certificate is revoked")
+		return nil
+	}
+	log.count("manifest", true)
+	log.count("crl", true)
+
+	chain := intersect(t.chain, mft.ThisUpdate, mft.NextUpdate)
+	chain = intersect(chain, crl.ThisUpdate, crl.NextUpdate)
+	for i := range files {
+		if i != crlIndex {
+			w.checkObject(t, &iss, &files[i], chain, pt, log)
+		}
+	}
+	return pt
+}
+
+// knownType says whether a file type may appear at a publication point.
+func knownType(t rpki.Type) bool {
+	switch t {
+	case rpki.TypeCertificate, rpki.TypeCRL, rpki.TypeManifest, rpki.TypeROA, rpki.TypeASPA, rpki.TypeGBR:
+		return true
+	}
+	return false
+}
+
+// staleOK applies the stale policy to a stale manifest or CRL.
+func (w *walk) staleOK(log *pointLog, uri, what string) bool {
+	switch w.e.opt.Stale {
+	case Reject:
+		log.add(slog.LevelWarn, uri, &rpki.Problem{Ref: "RFC 9286 §6.3"}, "stale "+what)
+		return false
+	case Warn:
+		log.add(slog.LevelWarn, uri, nil, "stale "+what+" accepted (stale is warn)")
+	}
+	w.report.update(func(c *Counts) { c.StaleObjectsAdded++ })
+	return true
+}
+
+// checkObject validates one object of a point and adds what it yields.
+func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payload.Validity, pt *pointResult, log *pointLog) {
+	typ := rpki.TypeFromName(f.uri)
+	kind := typ.String()
+	var ps []rpki.Problem
+	fail := func(err error) {
+		log.add(slog.LevelWarn, f.uri, nil, kind+": "+errMsg(err))
+		log.count(kind, false)
+	}
+	switch typ {
+	case rpki.TypeCertificate:
+		// Certificates outlive the view: a child CA is validated later.
+		data := bytes.Clone(f.obj.Data)
+		c, err := rpki.ParseCertificate(data, w.mode)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if ps = append(c.Problems(), c.Validate(iss, w.at)...); len(ps) > 0 {
+			break
+		}
+		switch c.Kind {
+		case rpki.CertCA:
+			pt.children = append(pt.children, &task{certURI: f.uri, cert: c, chain: intersect(chain, c.NotBefore, c.NotAfter)})
+			kind = "ca"
+		case rpki.CertRouter:
+			kind = "router"
+			src := w.source(t, f.uri, c, chain)
+			n := 0
+			for _, r := range c.Resources.AS.Ranges {
+				for as := uint64(r.Min); as <= uint64(r.Max) && n < maxRouterCertASNs; as++ {
+					k := payload.RouterKey{ASN: uint32(as), SPKI: c.SPKI}
+					copy(k.SKI[:], c.SKI)
+					pt.payload.AddRouterKey(k, src)
+					n++
+				}
+			}
+		default:
+			ps = []rpki.Problem{{Stage: rpki.Verify, Ref: "RFC 6487 §4.8.1", Err: fmt.Errorf("%s certificate published at a CA's point", c.Kind)}}
+		}
+	case rpki.TypeROA:
+		roa, err := rpki.ParseROA(f.obj.Data, w.mode)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if ps = append(roa.Problems(), roa.Validate(iss, w.at)...); len(ps) > 0 {
+			break
+		}
+		src := w.source(t, f.uri, roa.EE, chain)
+		for _, p := range roa.Prefixes {
+			pt.payload.AddVRP(payload.VRP{ASN: roa.ASID, Prefix: p.Prefix, MaxLength: p.MaxLength}, src)
+		}
+	case rpki.TypeASPA:
+		a, err := rpki.ParseASPA(f.obj.Data, w.mode)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if ps = append(a.Problems(), a.Validate(iss, w.at)...); len(ps) > 0 {
+			break
+		}
+		pt.payload.AddASPA(payload.ASPA{Customer: a.CustomerASID, Providers: slices.Clone(a.Providers)}, w.source(t, f.uri, a.EE, chain))
+	case rpki.TypeGBR:
+		g, err := rpki.ParseGBR(f.obj.Data, w.mode)
+		if err != nil {
+			fail(err)
+			return
+		}
+		ps = append(g.Problems(), g.Validate(iss, w.at)...)
+	case rpki.TypeCRL, rpki.TypeManifest:
+		// Only the CA's own CRL and manifest count; others are ignored.
+		return
+	}
+	if len(ps) > 0 {
+		log.problems(slog.LevelWarn, f.uri, ps)
+		log.count(kind, false)
+		return
+	}
+	log.count(kind, true)
+}
+
+// source describes the object at uri, signed by (or being) cert.
+func (w *walk) source(t *task, uri string, cert *rpki.Certificate, chain payload.Validity) *payload.Source {
+	return &payload.Source{
+		TA:       t.ta.label,
+		URI:      uri,
+		Validity: payload.Validity{NotBefore: cert.NotBefore, NotAfter: cert.NotAfter},
+		Chain:    intersect(chain, cert.NotBefore, cert.NotAfter),
+	}
+}
+
+// intersect narrows v to the span from notBefore to notAfter.
+func intersect(v payload.Validity, notBefore, notAfter time.Time) payload.Validity {
+	if v.NotBefore.IsZero() || notBefore.After(v.NotBefore) {
+		v.NotBefore = notBefore
+	}
+	if v.NotAfter.IsZero() || notAfter.Before(v.NotAfter) {
+		v.NotAfter = notAfter
+	}
+	return v
+}

@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/rovd/rovd/engine/rpki"
+)
+
+// Finding is one problem a run met: an invalid object, a rejected
+// publication point, a repository that could not be updated.
+type Finding struct {
+	Level slog.Level
+	// Point is the publication point (its manifest URI), or the TAL or
+	// repository the finding is about.
+	Point string
+	// URI is the object at fault, if it is not the point itself.
+	URI string
+	// Stage and Ref say how far the object got and which rule it broke.
+	Stage string
+	Ref   string
+	Msg   string
+}
+
+// Counts are a run's totals.
+type Counts struct {
+	TAs, CAs          int
+	PointsValid       int
+	PointsRejected    int
+	PointsLastGood    int // rejected fresh data, served the kept copy
+	ObjectsValid      map[string]int
+	ObjectsInvalid    map[string]int
+	ReposFailed       int
+	ReposNotFresh     int // served from older data or nothing
+	StaleObjectsAdded int // stale manifests and CRLs accepted by policy
+}
+
+// Report is everything a run found. Its fields are final once Run
+// returns.
+type Report struct {
+	mu       sync.Mutex
+	Findings []Finding
+	Counts   Counts
+	// Incomplete says some repository was left without fresh data (the
+	// manual's --complete).
+	Incomplete bool
+}
+
+func newReport() *Report {
+	return &Report{Counts: Counts{ObjectsValid: map[string]int{}, ObjectsInvalid: map[string]int{}}}
+}
+
+// pointLog gathers the findings of one publication point and logs at
+// most maxLines of them, with a count of the rest, so that a broken
+// repository cannot flood the log.
+type pointLog struct {
+	point    string
+	findings []Finding
+	valid    map[string]int
+	invalid  map[string]int
+}
+
+const maxLines = 3
+
+func (l *pointLog) add(level slog.Level, uri string, p *rpki.Problem, msg string) {
+	f := Finding{Level: level, Point: l.point, URI: uri, Msg: msg}
+	if p != nil {
+		f.Stage, f.Ref = p.Stage.String(), p.Ref
+		if f.Msg == "" {
+			f.Msg = p.Error()
+		}
+	}
+	l.findings = append(l.findings, f)
+}
+
+// problems records every problem of an object at level.
+func (l *pointLog) problems(level slog.Level, uri string, ps []rpki.Problem) {
+	for i := range ps {
+		ps[i].URI = uri
+		l.add(level, uri, &ps[i], "")
+	}
+}
+
+func (l *pointLog) count(kind string, ok bool) {
+	m := &l.invalid
+	if ok {
+		m = &l.valid
+	}
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	(*m)[kind]++
+}
+
+// flush logs the point's findings and moves them into the report.
+func (r *Report) flush(log *slog.Logger, l *pointLog) {
+	if len(l.findings) > 0 {
+		ctx := context.Background()
+		for i, f := range l.findings {
+			if i == maxLines {
+				rest := len(l.findings) - maxLines
+				log.Log(ctx, maxLevel(l.findings[maxLines:]), "more problems at this publication point", "point", l.point, "count", rest)
+				break
+			}
+			attrs := []any{"point", f.Point}
+			if f.URI != "" && f.URI != f.Point {
+				attrs = append(attrs, "uri", f.URI)
+			}
+			log.Log(ctx, f.Level, f.Msg, attrs...)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Findings = append(r.Findings, l.findings...)
+	for k, n := range l.valid {
+		r.Counts.ObjectsValid[k] += n
+	}
+	for k, n := range l.invalid {
+		r.Counts.ObjectsInvalid[k] += n
+	}
+	*l = pointLog{point: l.point}
+}
+
+func maxLevel(fs []Finding) slog.Level {
+	lv := slog.LevelDebug
+	for _, f := range fs {
+		lv = max(lv, f.Level)
+	}
+	return lv
+}
+
+func (r *Report) update(fn func(c *Counts)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(&r.Counts)
+}
+
+// sort puts the findings in a stable order: workers finish points in
+// any order.
+func (r *Report) sort() {
+	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
+		if c := strings.Compare(a.Point, b.Point); c != 0 {
+			return c
+		}
+		return strings.Compare(a.URI, b.URI)
+	})
+}
+
+// errMsg renders an error for a finding.
+func errMsg(err error) string {
+	var p *rpki.Problem
+	if errors.As(err, &p) {
+		return p.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,412 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rovd/rovd/engine/der"
+	"github.com/rovd/rovd/engine/payload"
+	"github.com/rovd/rovd/engine/rpki"
+)
+
+// fetchWorkers is how many CAs wait for their repositories at once.
+// Fetching is network-bound and the collector bounds its own
+// parallelism, so this only needs to keep it busy.
+const fetchWorkers = 32
+
+// task is one CA to validate: a trust anchor (tal set, cert nil until
+// fetched) or a CA certificate found at its parent's point.
+type task struct {
+	ta      *trustAnchor
+	tal     *rpki.TAL
+	certURI string
+	cert    *rpki.Certificate // parsed from a private copy of its bytes
+	parent  *rpki.Issuer      // nil for a trust anchor
+	depth   int
+	chain   payload.Validity // the validity of the certificates above
+
+	// Filled in by the fetch stage.
+	repo     string
+	fresh    bool
+	fetchErr error
+}
+
+// trustAnchor is the per-TAL state of a run.
+type trustAnchor struct {
+	name, label string
+	mu          sync.Mutex
+	repos       map[string]bool
+}
+
+// walk is one run's state.
+type walk struct {
+	e      *Engine
+	coll   Collector
+	at     time.Time
+	mode   der.Mode
+	report *Report
+
+	fetchQ, validateQ queue[*task]
+	pending           atomic.Int64
+
+	mu         sync.Mutex
+	rejected   []rpki.Resources // of rejected CAs, for unsafe VRPs
+	repoErrors map[string]bool  // repositories whose failure is reported
+	builders   []*payload.Builder
+}
+
+// Run validates the RPKI once: TALs, trust anchors, then every CA below
+// them, fetching through coll. It fails only when the run cannot be done
+// at all (no TALs, a store error, cancellation); problems with the data
+// are findings in the report.
+func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
+	start := time.Now()
+	at := e.opt.Time
+	if at.IsZero() {
+		at = start
+	}
+	tals, err := loadTALs(e.opt.TALDir, e.opt.TALLabels)
+	if err != nil {
+		return nil, err
+	}
+	w := &walk{e: e, coll: coll, at: at, mode: der.Relaxed, report: newReport(), repoErrors: map[string]bool{}}
+	if e.opt.Strict {
+		w.mode = der.Strict
+	}
+	w.fetchQ.init()
+	w.validateQ.init()
+	for _, t := range tals {
+		if len(t.problems) > 0 {
+			w.report.flush(e.log, &pointLog{point: t.path, findings: t.problems})
+			continue
+		}
+		w.report.update(func(c *Counts) { c.TAs++ })
+		w.push(&task{ta: &trustAnchor{name: t.name, label: t.label, repos: map[string]bool{}}, tal: t.tal, certURI: t.path})
+	}
+	if w.pending.Load() == 0 {
+		w.fetchQ.close()
+		w.validateQ.close()
+	}
+
+	var wg sync.WaitGroup
+	for range fetchWorkers {
+		wg.Go(func() { w.fetchLoop(ctx) })
+	}
+	for range e.opt.Threads {
+		b := &payload.Builder{}
+		w.builders = append(w.builders, b)
+		wg.Go(func() { w.validateLoop(ctx, b) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	all := &payload.Builder{}
+	for _, b := range w.builders {
+		all.Merge(b)
+	}
+	res := &Result{Time: at, Started: start, Report: w.report}
+	res.Unsafe = w.unsafe(all)
+	res.Set = all.Build()
+	w.report.sort()
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// push queues a CA for fetching.
+func (w *walk) push(t *task) {
+	w.pending.Add(1)
+	w.fetchQ.push(t)
+}
+
+// done marks a CA finished; the last one ends the run.
+func (w *walk) done() {
+	if w.pending.Add(-1) == 0 {
+		w.fetchQ.close()
+		w.validateQ.close()
+	}
+}
+
+func (w *walk) fetchLoop(ctx context.Context) {
+	for {
+		t, ok := w.fetchQ.pop()
+		if !ok {
+			return
+		}
+		if ctx.Err() == nil {
+			if t.cert == nil {
+				// A trust anchor: its certificate comes in validate,
+				// one TAL URI after the other.
+			} else {
+				t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
+			}
+		}
+		w.validateQ.push(t)
+	}
+}
+
+func (w *walk) validateLoop(ctx context.Context, b *payload.Builder) {
+	for {
+		t, ok := w.validateQ.pop()
+		if !ok {
+			return
+		}
+		if ctx.Err() == nil {
+			if err := w.validateCA(ctx, t, b); err != nil && ctx.Err() == nil {
+				w.e.log.Error("validation failed", "ca", t.certURI, "err", err)
+			}
+		}
+		w.done()
+	}
+}
+
+// validateCA validates a CA's publication point and queues its children.
+func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) error {
+	if t.cert == nil {
+		if !w.trustAnchor(ctx, t) {
+			return nil
+		}
+		// The trust anchor's repository is fetched here rather than in
+		// the fetch stage: its certificate was not known there.
+		t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
+	}
+	issuer := t.cert.AsIssuer(t.parent, t.certURI)
+	log := &pointLog{point: t.cert.Manifest}
+	defer w.report.flush(w.e.log, log)
+	w.report.update(func(c *Counts) { c.CAs++ })
+
+	if t.depth > w.e.opt.MaxCADepth {
+		log.add(slog.LevelWarn, t.certURI, nil, fmt.Sprintf("CA more than %d levels below its trust anchor, not validated", w.e.opt.MaxCADepth))
+		w.reject(issuer)
+		return nil
+	}
+	if !t.ta.addRepo(t.cert.CARepository, w.e.opt.MaxReposPerTA) {
+		log.add(slog.LevelWarn, t.certURI, nil, fmt.Sprintf("trust anchor %s names more than %d repositories, CA not validated", t.ta.name, w.e.opt.MaxReposPerTA))
+		w.reject(issuer)
+		return nil
+	}
+	w.noteFetch(t, log)
+
+	pt, err := w.validatePoint(t, issuer, log)
+	if err != nil {
+		return err
+	}
+	if pt == nil {
+		w.report.update(func(c *Counts) { c.PointsRejected++ })
+		w.reject(issuer)
+		return nil
+	}
+	w.report.update(func(c *Counts) {
+		c.PointsValid++
+		if pt.lastGood {
+			c.PointsLastGood++
+		}
+	})
+	b.Merge(&pt.payload)
+	for _, child := range pt.children {
+		child.ta = t.ta
+		child.depth = t.depth + 1
+		child.parent = issuer
+		w.push(child)
+	}
+	if pt.keep != nil && w.e.opt.KeepLastGood {
+		if err := w.e.store.KeepPoint(t.cert.Manifest, pt.keep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteFetch records a repository failure once per run, and whether the
+// CA's data is fresh.
+func (w *walk) noteFetch(t *task, log *pointLog) {
+	if t.fresh && t.fetchErr == nil {
+		return
+	}
+	key := t.repo
+	if key == "" {
+		key = t.cert.CARepository
+	}
+	w.mu.Lock()
+	seen := w.repoErrors[key]
+	w.repoErrors[key] = true
+	w.mu.Unlock()
+	if seen {
+		return
+	}
+	w.report.update(func(c *Counts) {
+		if t.fetchErr != nil {
+			c.ReposFailed++
+		}
+		if !t.fresh {
+			c.ReposNotFresh++
+		}
+	})
+	if !t.fresh {
+		w.report.mu.Lock()
+		w.report.Incomplete = true
+		w.report.mu.Unlock()
+	}
+	if t.fetchErr != nil {
+		msg := "repository update failed"
+		if t.repo != "" {
+			msg += ", using the stored data"
+		}
+		log.add(slog.LevelWarn, key, nil, msg+": "+t.fetchErr.Error())
+	}
+}
+
+func (ta *trustAnchor) addRepo(repo string, limit int) bool {
+	ta.mu.Lock()
+	defer ta.mu.Unlock()
+	if ta.repos[repo] {
+		return true
+	}
+	if len(ta.repos) >= limit {
+		return false
+	}
+	ta.repos[repo] = true
+	return true
+}
+
+// reject records a rejected CA's resources for the unsafe VRP filter.
+func (w *walk) reject(iss *rpki.Issuer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.rejected = append(w.rejected, iss.Resources)
+}
+
+// unsafe finds the VRPs that overlap resources of rejected CAs and,
+// under unsafe-vrps=reject, removes them from b. A rejected CA holding a
+// whole address family (a trust anchor) does not count for that family:
+// it would make every VRP unsafe.
+func (w *walk) unsafe(b *payload.Builder) []payload.VRP {
+	var v4, v6 []rpki.IPRange
+	for _, r := range w.rejected {
+		if !fullSpace(r.IPv4, 32) {
+			v4 = append(v4, r.IPv4.Ranges...)
+		}
+		if !fullSpace(r.IPv6, 128) {
+			v6 = append(v6, r.IPv6.Ranges...)
+		}
+	}
+	if len(v4) == 0 && len(v6) == 0 {
+		return nil
+	}
+	isUnsafe := func(v payload.VRP) bool {
+		ranges := v4
+		if v.Prefix.Addr().Is6() {
+			ranges = v6
+		}
+		lo, hi := prefixRange(v.Prefix)
+		for _, r := range ranges {
+			if lo.Compare(r.Max) <= 0 && r.Min.Compare(hi) <= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	var found []payload.VRP
+	if w.e.opt.UnsafeVRPs == Reject {
+		found = b.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
+	} else {
+		// Look without removing: FilterVRPs keeps what the predicate
+		// accepts, so collect the unsafe ones on the side.
+		b.FilterVRPs(func(v payload.VRP) bool {
+			if isUnsafe(v) {
+				found = append(found, v)
+			}
+			return true
+		})
+	}
+	if len(found) > 0 {
+		switch w.e.opt.UnsafeVRPs {
+		case Reject:
+			w.e.log.Warn("unsafe VRPs filtered", "count", len(found))
+		case Warn:
+			w.e.log.Info("unsafe VRPs kept (unsafe-vrps is warn)", "count", len(found))
+		}
+	}
+	return found
+}
+
+func fullSpace(s rpki.IPSet, bits int) bool {
+	if len(s.Ranges) != 1 {
+		return false
+	}
+	p, ok := s.Ranges[0].Prefix()
+	return ok && p.Bits() == 0 && p.Addr().BitLen() == bits
+}
+
+// prefixRange returns the first and last address of p.
+func prefixRange(p netip.Prefix) (lo, hi netip.Addr) {
+	lo = p.Masked().Addr()
+	b := lo.As16()
+	start := 0
+	if lo.Is4() {
+		start = 12
+	}
+	for i := start + p.Bits()/8; i < 16; i++ {
+		bit := p.Bits() - (i-start)*8
+		if bit > 0 {
+			b[i] |= 0xff >> bit
+		} else {
+			b[i] = 0xff
+		}
+	}
+	hi = netip.AddrFrom16(b)
+	if lo.Is4() {
+		hi = hi.Unmap()
+	}
+	return lo, hi
+}
+
+// queue is an unbounded FIFO: CAs find children faster than they are
+// fetched, and a bounded one could stall both stages.
+type queue[T any] struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	items  []T
+	closed bool
+}
+
+func (q *queue[T]) init() { q.cond.L = &q.mu }
+
+func (q *queue[T]) push(t T) {
+	q.mu.Lock()
+	q.items = append(q.items, t)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *queue[T]) pop() (T, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	var zero T
+	if len(q.items) == 0 {
+		return zero, false
+	}
+	t := q.items[0]
+	q.items[0] = zero
+	q.items = q.items[1:]
+	return t, true
+}
+
+func (q *queue[T]) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+var errNoData = errors.New("no data in the store")
