@@ -170,8 +170,17 @@ type Result struct {
 	// out of Set under unsafe-vrps=reject, kept in it otherwise.
 	Unsafe []payload.VRP
 	Report *Report
+	// Used are the repositories and publication points the run looked
+	// at: what a cleanup must keep.
+	Used Used
 	// Time is the instant validated at; Started and Elapsed time the run.
 	Time    time.Time
 	Started time.Time
 	Elapsed time.Duration
+}
+
+// Used names store content a run relied on.
+type Used struct {
+	// Repos are store repository keys, Points manifest URIs.
+	Repos, Points map[string]bool
 }

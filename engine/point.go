@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rovd/rovd/engine/payload"
@@ -226,7 +227,7 @@ func (w *walk) staleOK(log *pointLog, uri, what string) bool {
 // checkObject validates one object of a point and adds what it yields.
 func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payload.Validity, pt *pointResult, log *pointLog) {
 	typ := rpki.TypeFromName(f.uri)
-	kind := typ.String()
+	kind := strings.ToLower(typ.String())
 	var ps []rpki.Problem
 	fail := func(err error) {
 		log.add(slog.LevelWarn, f.uri, nil, kind+": "+errMsg(err))

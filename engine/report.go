@@ -28,12 +28,15 @@ type Finding struct {
 
 // Counts are a run's totals.
 type Counts struct {
-	TAs, CAs          int
-	PointsValid       int
-	PointsRejected    int
-	PointsLastGood    int // rejected fresh data, served the kept copy
-	ObjectsValid      map[string]int
-	ObjectsInvalid    map[string]int
+	TAs, CAs       int
+	TAsFailed      int // TALs whose trust anchor did not validate
+	PointsValid    int
+	PointsRejected int
+	PointsLastGood int // rejected fresh data, served the kept copy
+	ObjectsValid   map[string]int
+	ObjectsInvalid map[string]int
+	// ValidByTA counts valid objects by trust anchor label and kind.
+	ValidByTA         map[string]map[string]int
 	ReposFailed       int
 	ReposNotFresh     int // served from older data or nothing
 	StaleObjectsAdded int // stale manifests and CRLs accepted by policy
@@ -51,7 +54,7 @@ type Report struct {
 }
 
 func newReport() *Report {
-	return &Report{Counts: Counts{ObjectsValid: map[string]int{}, ObjectsInvalid: map[string]int{}}}
+	return &Report{Counts: Counts{ObjectsValid: map[string]int{}, ObjectsInvalid: map[string]int{}, ValidByTA: map[string]map[string]int{}}}
 }
 
 // pointLog gathers the findings of one publication point and logs at
@@ -59,6 +62,7 @@ func newReport() *Report {
 // repository cannot flood the log.
 type pointLog struct {
 	point    string
+	ta       string // label, for the per-TA counts
 	findings []Finding
 	valid    map[string]int
 	invalid  map[string]int
@@ -80,7 +84,6 @@ func (l *pointLog) add(level slog.Level, uri string, p *rpki.Problem, msg string
 // problems records every problem of an object at level.
 func (l *pointLog) problems(level slog.Level, uri string, ps []rpki.Problem) {
 	for i := range ps {
-		ps[i].URI = uri
 		l.add(level, uri, &ps[i], "")
 	}
 }
@@ -116,13 +119,19 @@ func (r *Report) flush(log *slog.Logger, l *pointLog) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Findings = append(r.Findings, l.findings...)
+	byTA := r.Counts.ValidByTA[l.ta]
+	if byTA == nil && len(l.valid) > 0 {
+		byTA = map[string]int{}
+		r.Counts.ValidByTA[l.ta] = byTA
+	}
 	for k, n := range l.valid {
 		r.Counts.ObjectsValid[k] += n
+		byTA[k] += n
 	}
 	for k, n := range l.invalid {
 		r.Counts.ObjectsInvalid[k] += n
 	}
-	*l = pointLog{point: l.point}
+	*l = pointLog{point: l.point, ta: l.ta}
 }
 
 func maxLevel(fs []Finding) slog.Level {

@@ -88,6 +88,7 @@ func (w *walk) trustAnchor(ctx context.Context, t *task) bool {
 			log.add(slog.LevelWarn, uri, nil, "trust anchor certificate not available: "+err.Error())
 			continue
 		}
+		w.use(repo, "")
 		var data []byte
 		err = w.e.store.View(func(v *store.View) error {
 			objs := v.Repository(repo)
@@ -126,5 +127,6 @@ func (w *walk) trustAnchor(ctx context.Context, t *task) bool {
 		return true
 	}
 	log.add(slog.LevelWarn, t.certURI, nil, "no valid trust anchor certificate: trust anchor "+t.ta.name+" skipped")
+	w.report.update(func(c *Counts) { c.TAsFailed++ })
 	return false
 }

@@ -58,6 +58,7 @@ type walk struct {
 	mu         sync.Mutex
 	rejected   []rpki.Resources // of rejected CAs, for unsafe VRPs
 	repoErrors map[string]bool  // repositories whose failure is reported
+	used       Used
 	builders   []*payload.Builder
 }
 
@@ -75,7 +76,8 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &walk{e: e, coll: coll, at: at, mode: der.Relaxed, report: newReport(), repoErrors: map[string]bool{}}
+	w := &walk{e: e, coll: coll, at: at, mode: der.Relaxed, report: newReport(), repoErrors: map[string]bool{},
+		used: Used{Repos: map[string]bool{}, Points: map[string]bool{}}}
 	if e.opt.Strict {
 		w.mode = der.Strict
 	}
@@ -112,7 +114,7 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 	for _, b := range w.builders {
 		all.Merge(b)
 	}
-	res := &Result{Time: at, Started: start, Report: w.report}
+	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used}
 	res.Unsafe = w.unsafe(all)
 	res.Set = all.Build()
 	w.report.sort()
@@ -177,8 +179,15 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		// the fetch stage: its certificate was not known there.
 		t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
 	}
-	issuer := t.cert.AsIssuer(t.parent, t.certURI)
-	log := &pointLog{point: t.cert.Manifest}
+	issuerURI := t.certURI
+	if t.parent == nil {
+		// A trust anchor certificate comes from one of its TAL's URIs,
+		// often over HTTPS, while what it issues names its rsync
+		// location: the TAL, not AIA, says where it is (RFC 8630).
+		issuerURI = ""
+	}
+	issuer := t.cert.AsIssuer(t.parent, issuerURI)
+	log := &pointLog{point: t.cert.Manifest, ta: t.ta.label}
 	defer w.report.flush(w.e.log, log)
 	w.report.update(func(c *Counts) { c.CAs++ })
 
@@ -193,6 +202,7 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		return nil
 	}
 	w.noteFetch(t, log)
+	w.use(t.repo, t.cert.Manifest)
 
 	pt, err := w.validatePoint(t, issuer, log)
 	if err != nil {
@@ -224,6 +234,18 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 	return nil
 }
 
+// use records a repository and a publication point as in use.
+func (w *walk) use(repo, point string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if repo != "" {
+		w.used.Repos[repo] = true
+	}
+	if point != "" {
+		w.used.Points[point] = true
+	}
+}
+
 // noteFetch records a repository failure once per run, and whether the
 // CA's data is fresh.
 func (w *walk) noteFetch(t *task, log *pointLog) {
@@ -249,12 +271,12 @@ func (w *walk) noteFetch(t *task, log *pointLog) {
 			c.ReposNotFresh++
 		}
 	})
-	if !t.fresh {
+	if t.fetchErr != nil {
+		// Only a failure counts: a run that fetches nothing (-n) has
+		// no fresh data either, and nothing failed.
 		w.report.mu.Lock()
 		w.report.Incomplete = true
 		w.report.mu.Unlock()
-	}
-	if t.fetchErr != nil {
 		msg := "repository update failed"
 		if t.repo != "" {
 			msg += ", using the stored data"

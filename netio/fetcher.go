@@ -382,7 +382,9 @@ func (r *Run) updateRRDP(ctx context.Context, notify, scope string, st *Status) 
 	st.Method, st.SessionID, st.Serial = res.Method, res.SessionID, res.Serial
 	st.Deltas, st.Bytes, st.Objects, st.Err = res.Deltas, res.Bytes, res.Objects, err
 	if err != nil {
-		r.c.log.Warn("rrdp repository failed", "repo", notify, "err", err)
+		// The engine reports the failure where it decides what to
+		// do about it; this line adds the detail at info.
+		r.c.log.Info("rrdp repository failed", "repo", notify, "err", err)
 	}
 }
 
@@ -391,7 +393,7 @@ func (r *Run) updateRsync(ctx context.Context, module string, st *Status) {
 	objects, skipped, err := r.c.rsync.update(ctx, module)
 	st.Objects, st.Err = objects, err
 	if err != nil {
-		r.c.log.Warn("rsync repository failed", "repo", module, "err", err)
+		r.c.log.Info("rsync repository failed", "repo", module, "err", err)
 	}
 	if len(skipped) > 0 {
 		r.c.log.Warn("rsync repository has files that were skipped", "repo", module, "count", len(skipped), "first", skipped[0])

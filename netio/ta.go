@@ -39,7 +39,7 @@ func (r *Run) updateTA(ctx context.Context, uri string, st *Status) {
 	st.Protocol = "https"
 	st.Err = r.c.rrdp.fetchTA(ctx, uri, st)
 	if st.Err != nil {
-		r.c.log.Warn("trust anchor certificate fetch failed", "uri", uri, "err", st.Err)
+		r.c.log.Info("trust anchor certificate fetch failed", "uri", uri, "err", st.Err)
 	}
 }
 

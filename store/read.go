@@ -104,6 +104,12 @@ func (v *View) Point(key string) *Objects {
 	return v.objects(v.tx.Bucket(bucketPoints).Bucket([]byte(key)))
 }
 
+// Points calls fn with the key of every kept publication point, in key
+// order.
+func (v *View) Points(fn func(key string) error) error {
+	return v.tx.Bucket(bucketPoints).ForEach(func(k, _ []byte) error { return fn(string(k)) })
+}
+
 func (v *View) objects(b *bolt.Bucket) *Objects {
 	if b == nil {
 		return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/inspect"
 	"github.com/rovd/rovd/engine/der"
 )
@@ -29,7 +30,7 @@ func Version() string { return version }
 
 // globals holds the options that come before the command.
 type globals struct {
-	strict bool
+	cfg config.Config
 }
 
 // command is one subcommand.
@@ -40,6 +41,9 @@ type command struct {
 }
 
 var commands = []command{
+	{"vrps", "update the repository and output the valid route origins", runVRPs},
+	{"update", "update the local repository and validate it", runUpdate},
+	{"dump", "write the stored data to the file system", runDump},
 	{"inspect", "decode RPKI objects and show their content and problems", runInspect},
 }
 
@@ -50,10 +54,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	// Options end at the command; what follows belongs to it.
 	fs.SetInterspersed(false)
-	var g globals
+	g := globals{cfg: config.Defaults()}
 	help := fs.BoolP("help", "h", false, "print this help")
 	showVersion := fs.BoolP("version", "V", false, "print the version")
-	fs.BoolVar(&g.strict, "strict", false, "decode objects strictly as the RFCs say (see \"Relaxed Decoding\" in the manual)")
+	g.cfg.Flags(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			usage(stdout, fs)
@@ -71,6 +75,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	case fs.NArg() == 0:
 		usage(stderr, fs)
+		return ExitError
+	}
+	if err := g.cfg.Resolve(fs.Changed); err != nil {
+		fmt.Fprintf(stderr, "rovd: %v\n", err)
 		return ExitError
 	}
 	name := fs.Arg(0)
@@ -95,7 +103,7 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
 }
 
 func (g *globals) mode() der.Mode {
-	if g.strict {
+	if g.cfg.Strict {
 		return der.Strict
 	}
 	return der.Relaxed

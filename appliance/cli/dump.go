@@ -1,0 +1,22 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rovd/rovd/appliance/dump"
+)
+
+func runDump(g *globals, args []string, stdout, stderr io.Writer) int {
+	var outDir string
+	_, status, done := subcommand("dump", "dump [-o DIR]",
+		"Writes the stored data to DIR: rrdp/ (per RRDP repository, the latest\nfetched files), rsync/ (the latest files fetched by rsync), store/ (the\nlast good copy of every publication point that validated) and\nrepositories.json (which directory holds which repository).",
+		args, stdout, stderr, func(fs *pflag.FlagSet) {
+			fs.StringVarP(&outDir, "output", "o", ".", "output directory")
+		})
+	if done {
+		return status
+	}
+	return dump.Run(g.cfg.RepositoryDir, outDir, stderr)
+}

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"log/syslog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rovd/rovd/appliance/output"
+	"github.com/rovd/rovd/appliance/runner"
+)
+
+// subcommand parses a command's own options; it prints help (status 0)
+// or the error (status 1) itself and then returns done.
+func subcommand(name, synopsis, about string, args []string, stdout, stderr io.Writer, define func(fs *pflag.FlagSet)) (fs *pflag.FlagSet, status int, done bool) {
+	fs = pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	help := fs.BoolP("help", "h", false, "print this help")
+	define(fs)
+	err := fs.Parse(args)
+	if err == nil && !*help && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err == nil && !*help {
+		return fs, 0, false
+	}
+	w, status := stdout, ExitOK
+	if err != nil && !errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
+		w, status = stderr, ExitError
+	}
+	fmt.Fprintf(w, "Usage: rovd [options] %s\n\n%s\n\nOptions:\n", synopsis, about)
+	printOptions(w, fs)
+	return fs, status, true
+}
+
+// logger builds the process's logger from -v/-q, --syslog and --logfile:
+// warn by default, info with -v, debug with -vv, error with -q, nothing
+// with -qq.
+func (g *globals) logger(stderr io.Writer) (*slog.Logger, func(), error) {
+	level := slog.LevelWarn
+	switch {
+	case g.cfg.Quiet >= 2:
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	case g.cfg.Quiet == 1:
+		level = slog.LevelError
+	case g.cfg.Verbose == 1:
+		level = slog.LevelInfo
+	case g.cfg.Verbose >= 2:
+		level = slog.LevelDebug
+	}
+	w, closer := stderr, func() {}
+	switch {
+	case g.cfg.LogFile != "":
+		f, err := os.OpenFile(g.cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--logfile: %w", err)
+		}
+		w, closer = f, func() { f.Close() }
+	case g.cfg.Syslog:
+		fac, err := syslogFacility(g.cfg.SyslogFacility)
+		if err != nil {
+			return nil, nil, err
+		}
+		sw, err := syslog.New(fac|syslog.LOG_WARNING, "rovd")
+		if err != nil {
+			return nil, nil, fmt.Errorf("--syslog: %w", err)
+		}
+		w, closer = sw, func() { sw.Close() }
+	}
+	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
+	return slog.New(h), closer, nil
+}
+
+// dropTime leaves the time out of log lines: a terminal does not need
+// it and syslog adds its own.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}
+
+func syslogFacility(name string) (syslog.Priority, error) {
+	facilities := map[string]syslog.Priority{
+		"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL, "daemon": syslog.LOG_DAEMON,
+		"auth": syslog.LOG_AUTH, "syslog": syslog.LOG_SYSLOG, "lpr": syslog.LOG_LPR, "news": syslog.LOG_NEWS,
+		"uucp": syslog.LOG_UUCP, "cron": syslog.LOG_CRON, "authpriv": syslog.LOG_AUTHPRIV, "ftp": syslog.LOG_FTP,
+		"local0": syslog.LOG_LOCAL0, "local1": syslog.LOG_LOCAL1, "local2": syslog.LOG_LOCAL2, "local3": syslog.LOG_LOCAL3,
+		"local4": syslog.LOG_LOCAL4, "local5": syslog.LOG_LOCAL5, "local6": syslog.LOG_LOCAL6, "local7": syslog.LOG_LOCAL7,
+	}
+	if f, ok := facilities[name]; ok {
+		return f, nil
+	}
+	return 0, fmt.Errorf("--syslog-facility: unknown facility %q", name)
+}
+
+// validation opens the store, runs one validation and hands the result
+// to use. It returns the exit status.
+func (g *globals) validation(name string, offline, complete bool, importDir string, stderr io.Writer, use func(*runner.Run) error) int {
+	log, closeLog, err := g.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
+		return ExitError
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := runner.Open(&g.cfg, log, offline)
+	if err != nil {
+		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
+		return ExitError
+	}
+	defer r.Close()
+	if importDir != "" {
+		if err := r.Import(importDir); err != nil {
+			fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
+			return ExitError
+		}
+	}
+	run, err := r.Validate(ctx, !offline && importDir == "")
+	if err != nil {
+		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
+		return ExitError
+	}
+	if err := use(run); err != nil {
+		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
+		return ExitError
+	}
+	if complete && run.Report.Incomplete {
+		return ExitIncomplete
+	}
+	return ExitOK
+}
+
+func runVRPs(g *globals, args []string, stdout, stderr io.Writer) int {
+	var outPath, format string
+	var noUpdate, complete bool
+	var asns, prefixes []string
+	_, status, done := subcommand("vrps", "vrps [-n] [-f FORMAT] [-o FILE] [-a ASN]... [-p PREFIX]...",
+		"Updates the local repository (unless -n), validates it and outputs the\nvalid route origins (VRPs).",
+		args, stdout, stderr, func(fs *pflag.FlagSet) {
+			fs.StringVarP(&outPath, "output", "o", "-", "output file, - for standard output")
+			fs.StringVarP(&format, "format", "f", "csv", "output format: "+strings.Join(output.Formats, ", "))
+			fs.BoolVarP(&noUpdate, "noupdate", "n", false, "do not update the repository first")
+			fs.BoolVar(&complete, "complete", false, "exit with status 2 if a repository could not be updated")
+			fs.StringArrayVarP(&asns, "select-asn", "a", nil, "only VRPs of this ASN, repeatable")
+			fs.StringArrayVarP(&prefixes, "select-prefix", "p", nil, "only VRPs covering this prefix, repeatable")
+		})
+	if done {
+		return status
+	}
+	opt := output.Options{Format: format, ASPA: g.cfg.EnableASPA, BGPsec: g.cfg.EnableBGPsec}
+	if err := checkFormat(format); err != nil {
+		fmt.Fprintf(stderr, "rovd vrps: --format: %v\n", err)
+		return ExitError
+	}
+	for _, a := range asns {
+		n, err := output.ParseASN(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "rovd vrps: --select-asn: %v\n", err)
+			return ExitError
+		}
+		opt.Selection.ASNs = append(opt.Selection.ASNs, n)
+	}
+	for _, p := range prefixes {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "rovd vrps: --select-prefix: %v\n", err)
+			return ExitError
+		}
+		opt.Selection.Prefixes = append(opt.Selection.Prefixes, pfx.Masked())
+	}
+	return g.validation("vrps", noUpdate, complete, "", stderr, func(run *runner.Run) error {
+		opt.Time = run.Started
+		opt.ROAsByTA = map[string]int{}
+		for ta, kinds := range run.Report.Counts.ValidByTA {
+			opt.ROAsByTA[ta] = kinds["roa"]
+		}
+		return writeOutput(outPath, stdout, func(w io.Writer) error { return output.Write(w, run.Set, opt) })
+	})
+}
+
+func checkFormat(f string) error {
+	for _, known := range output.Formats {
+		if f == known {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown format %q (have %s)", f, strings.Join(output.Formats, ", "))
+}
+
+// writeOutput writes to path, or stdout for "-", via a temporary file
+// renamed into place so that a reader never sees half a list.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" || path == "" {
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(dirOf(path), ".rovd-output-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no effect after the rename
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}
+
+func runUpdate(g *globals, args []string, stdout, stderr io.Writer) int {
+	var complete bool
+	var importDir string
+	_, status, done := subcommand("update", "update [--complete] [--import DIR]",
+		"Updates the local repository and validates it, to find every publication\npoint. With --import, loads a directory tree in rsync layout\n(DIR/HOST/MODULE/path) into the local repository instead of fetching.",
+		args, stdout, stderr, func(fs *pflag.FlagSet) {
+			fs.BoolVar(&complete, "complete", false, "exit with status 2 if a repository could not be updated")
+			fs.StringVar(&importDir, "import", "", "load this directory tree in rsync layout instead of fetching")
+		})
+	if done {
+		return status
+	}
+	return g.validation("update", false, complete, importDir, stderr, func(*runner.Run) error { return nil })
+}

@@ -1,0 +1,203 @@
+// Package runner ties the parts of a validation run together: the store
+// in the repository directory, the netio collector and the engine, set
+// up from the configuration, and the cleanup after a run.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rovd/rovd/appliance/config"
+	"github.com/rovd/rovd/engine"
+	"github.com/rovd/rovd/netio"
+	"github.com/rovd/rovd/store"
+)
+
+// Runner runs validations over one store.
+type Runner struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   *store.Store
+	coll    *netio.Collector // nil when offline
+	eng     *engine.Engine
+	offline bool
+}
+
+// Open opens the store in the repository directory and prepares runs.
+// Offline runners (the manual's -n) fetch nothing and open the store
+// read-only, so that they can run beside a server.
+func Open(cfg *config.Config, log *slog.Logger, offline bool) (*Runner, error) {
+	r := &Runner{cfg: cfg, log: log, offline: offline}
+	opts := store.Options{ReadOnly: offline, Fresh: cfg.Fresh && !offline, Logger: log}
+	if !offline {
+		if err := os.MkdirAll(cfg.RepositoryDir, 0o755); err != nil {
+			return nil, fmt.Errorf("repository directory: %w", err)
+		}
+	}
+	st, err := store.Open(cfg.RepositoryDir, opts)
+	if err != nil {
+		if offline && errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no local repository in %s: run without -n (or rovd update) first", cfg.RepositoryDir)
+		}
+		return nil, err
+	}
+	r.store = st
+	eo := cfg.EngineOptions()
+	eo.KeepLastGood = !offline
+	eo.Logger = log
+	if r.eng, err = engine.New(st, eo); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if !offline {
+		if r.coll, err = netio.NewCollector(NetConfig(cfg, st, log)); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// NetConfig maps the configuration onto the collector's.
+func NetConfig(cfg *config.Config, st *store.Store, log *slog.Logger) netio.Config {
+	nc := netio.DefaultConfig()
+	nc.Store = st
+	nc.CacheDir = cfg.RepositoryDir
+	nc.DisableRRDP, nc.DisableRsync = cfg.DisableRRDP, cfg.DisableRsync
+	nc.RRDPMaxDeltaCount = cfg.RRDPMaxDeltaCount
+	nc.RRDPFallbackTime = cfg.RRDPFallbackTime.Duration()
+	nc.Refresh = cfg.Refresh.Duration()
+	nc.RRDPTotalTimeout = cfg.RRDPTotalTimeout.Duration()
+	nc.MaxObjectSize = cfg.MaxObjectSize
+	nc.AllowDubiousHosts = cfg.AllowDubiousHosts
+	nc.RsyncCommand = cfg.RsyncCommand
+	nc.RsyncArgs = cfg.RsyncArgs
+	nc.RsyncTimeout = cfg.RsyncTimeout.Duration()
+	nc.HTTP.Timeout = cfg.RRDPTimeout.Duration()
+	nc.HTTP.ConnectTimeout = cfg.RRDPConnectTimeout.Duration()
+	nc.HTTP.LocalAddr = cfg.RRDPLocalAddr
+	nc.HTTP.RootCerts = cfg.RRDPRootCerts
+	nc.HTTP.Proxies = cfg.RRDPProxies
+	nc.HTTP.DisableGzip = cfg.RRDPDisableGzip
+	nc.HTTP.KeepResponses = cfg.RRDPKeepResponses
+	nc.Logger = log
+	return nc
+}
+
+// Store returns the runner's store.
+func (r *Runner) Store() *store.Store { return r.store }
+
+// Close releases the store and the collector.
+func (r *Runner) Close() error {
+	if r.coll != nil {
+		r.coll.Close()
+	}
+	return r.store.Close()
+}
+
+// Import loads a directory tree in rsync layout (DIR/HOST/MODULE/path)
+// into the store, replacing the modules it holds: the data of an
+// archived repository, for an offline run.
+func (r *Runner) Import(dir string) error {
+	repos, skipped, err := r.store.ImportDir(dir, r.cfg.MaxObjectSize)
+	for _, s := range skipped {
+		r.log.Warn("file not imported", "err", s)
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", dir, err)
+	}
+	r.log.Info("imported", "dir", dir, "modules", len(repos))
+	return nil
+}
+
+// Run is one validation run's outcome.
+type Run struct {
+	*engine.Result
+	// Statuses are the repository fetches (none offline).
+	Statuses []netio.Status
+}
+
+// Validate runs a validation, fetching unless the runner is offline or
+// fetch is false, and then removes data no run needs any more (unless
+// dirty).
+func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
+	var coll engine.Collector = engine.StoreCollector{Store: r.store}
+	var nr *netio.Run
+	if fetch && r.coll != nil {
+		nr = r.coll.StartRun()
+		coll = nr
+	}
+	res, err := r.eng.Run(ctx, coll)
+	if nr != nil {
+		nr.Done()
+	}
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Result: res}
+	if nr != nil {
+		run.Statuses = nr.Statuses()
+	}
+	if !r.offline && !r.cfg.Dirty {
+		if err := r.cleanup(res); err != nil {
+			r.log.Warn("cleanup of unused data failed", "err", err)
+		}
+	}
+	return run, nil
+}
+
+// cleanup drops repositories and kept publication points the run did not
+// use, frees their space, and removes rsync working trees of dropped
+// modules. It does nothing after a run in which a trust anchor failed:
+// the data of its tree would look unused.
+func (r *Runner) cleanup(res *engine.Result) error {
+	if res.Report.Counts.TAsFailed > 0 || res.Report.Counts.TAs == 0 {
+		return nil
+	}
+	var repos, points []string
+	err := r.store.View(func(v *store.View) error {
+		if err := v.Repos(func(key string, _ store.Repo) error {
+			if !res.Used.Repos[key] {
+				repos = append(repos, key)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return v.Points(func(key string) error {
+			if !res.Used.Points[key] {
+				points = append(points, key)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range repos {
+		if err := r.store.DropRepo(key); err != nil {
+			return err
+		}
+		if rest, ok := strings.CutPrefix(key, "rsync://"); ok {
+			dir := filepath.Join(r.cfg.RepositoryDir, "rsync", filepath.FromSlash(strings.TrimSuffix(rest, "/")))
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+		}
+	}
+	for _, key := range points {
+		if err := r.store.DropPoint(key); err != nil {
+			return err
+		}
+	}
+	if len(repos)+len(points) > 0 {
+		r.log.Info("removed unused data", "repositories", len(repos), "points", len(points))
+	}
+	_, err = r.store.Collect()
+	return err
+}
