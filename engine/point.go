@@ -51,11 +51,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 				prev, _ = rpki.ParseManifest(o.Data, w.mode) // it validated when kept
 			}
 		}
-		var curHash [32]byte
 		if cur != nil {
-			if o, ok := cur.Get(mftURI); ok {
-				curHash = o.Hash
-			}
 			pt = w.checkPoint(t, issuer, cur, prev, log)
 			if pt != nil {
 				if kept == nil || keptHash != pt.mftHash {
@@ -66,7 +62,9 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 		} else {
 			log.add(slog.LevelWarn, mftURI, nil, "no data for the publication point")
 		}
-		if kept != nil && (cur == nil || curHash != keptHash) {
+		// The kept copy is worth a try even under the same manifest: it
+		// holds the files as they were when they validated.
+		if kept != nil {
 			var keptLog pointLog
 			if pt = w.checkPoint(t, issuer, kept, nil, &keptLog); pt != nil {
 				pt.lastGood = true

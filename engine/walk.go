@@ -348,13 +348,20 @@ func (w *walk) unsafe(b *payload.Builder) []payload.VRP {
 			return true
 		})
 	}
-	if len(found) > 0 {
-		switch w.e.opt.UnsafeVRPs {
-		case Reject:
-			w.e.log.Warn("unsafe VRPs filtered", "count", len(found))
-		case Warn:
-			w.e.log.Info("unsafe VRPs kept (unsafe-vrps is warn)", "count", len(found))
+	if len(found) > 0 && w.e.opt.UnsafeVRPs != Accept {
+		l := &pointLog{point: "unsafe-vrps"}
+		msg := fmt.Sprintf("%d VRPs overlap resources of rejected CAs and were filtered (unsafe-vrps is reject)", len(found))
+		level := slog.LevelWarn
+		if w.e.opt.UnsafeVRPs == Warn {
+			// The manual: info while the filter is off.
+			msg = fmt.Sprintf("%d VRPs overlap resources of rejected CAs and were kept (unsafe-vrps is warn)", len(found))
+			level = slog.LevelInfo
 		}
+		l.add(level, "", nil, msg)
+		for _, v := range found {
+			l.add(level, "", nil, fmt.Sprintf("unsafe VRP AS%d %s-%d", v.ASN, v.Prefix, v.MaxLength))
+		}
+		w.report.flush(w.e.log, l)
 	}
 	return found
 }
