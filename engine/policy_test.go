@@ -109,4 +109,3 @@ func TestPolicyLogging(t *testing.T) {
 		})
 	}
 }
-
