@@ -87,12 +87,16 @@ type Options struct {
 	// Threads is the number of validation workers (validation-threads,
 	// default the number of CPUs).
 	Threads int
+	// ColdCache ignores the validation cache in this run: every point is
+	// validated in full (and the cache written anew).
+	ColdCache bool
 	// Time is the instant to validate at (--validation-time); zero means
 	// the start of each run.
 	Time time.Time
-	// KeepLastGood records each publication point that validates, so that
-	// a broken update can fall back to it. Off for read-only stores.
-	KeepLastGood bool
+	// Persist writes to the store: the last good copy of each publication
+	// point that validates, so that a broken update can fall back to it,
+	// and the validation cache. Off for read-only stores.
+	Persist bool
 
 	MaxCADepth         int
 	MaxReposPerTA      int
@@ -109,7 +113,7 @@ func DefaultOptions() Options {
 		UnsafeVRPs:         Warn,
 		UnknownObjects:     Warn,
 		Threads:            runtime.NumCPU(),
-		KeepLastGood:       true,
+		Persist:            true,
 		MaxCADepth:         DefaultMaxCADepth,
 		MaxReposPerTA:      DefaultMaxReposPerTA,
 		MaxObjectsPerPoint: DefaultMaxObjectsPerPoint,

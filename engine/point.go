@@ -25,6 +25,12 @@ type pointResult struct {
 	// good copy (they validated and differ from what is kept), else nil.
 	keep     []store.PointObject
 	lastGood bool
+
+	// cached says the result came from the validation cache; rec records
+	// a fresh one for it, and entry is the encoded record to write.
+	cached bool
+	rec    *recorder
+	entry  []byte
 }
 
 // maxRouterCertASNs bounds the AS numbers one router certificate may
@@ -52,7 +58,18 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 			}
 		}
 		if cur != nil {
-			pt = w.checkPoint(t, issuer, cur, prev, log)
+			fp := w.fingerprint(t, issuer)
+			if !w.e.opt.ColdCache {
+				if pt = w.fromCache(v, t, fp, cur, log); pt != nil {
+					w.cacheHits.Add(1)
+				}
+			}
+			if pt == nil {
+				pt = w.checkPoint(t, issuer, cur, prev, log)
+				if pt != nil && w.e.opt.Persist {
+					pt.entry = pt.rec.entry(fp, log)
+				}
+			}
 			if pt != nil {
 				if kept == nil || keptHash != pt.mftHash {
 					pt.keep = pt.objects
@@ -91,6 +108,7 @@ type pointFile struct {
 // object drops only that object.
 func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, prev *rpki.Manifest, log *pointLog) *pointResult {
 	mftURI, caRepo := t.cert.Manifest, t.cert.CARepository
+	rec := newRecorder(w.at, log)
 	mo, ok := objs.Get(mftURI)
 	if !ok {
 		log.add(slog.LevelWarn, mftURI, nil, "manifest not found")
@@ -105,6 +123,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 		log.problems(slog.LevelWarn, mftURI, ps)
 		return nil
 	}
+	rec.boundary(mft.ThisUpdate, mft.NextUpdate, mft.EE.NotBefore, mft.EE.NotAfter)
 	if prev != nil {
 		if new(big.Int).SetBytes(mft.Number).Cmp(new(big.Int).SetBytes(prev.Number)) < 0 {
 			log.add(slog.LevelWarn, mftURI, &rpki.Problem{Ref: "RFC 9286 §4.2.1"}, "manifest number went backwards against the last good one")
@@ -125,7 +144,8 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 
 	// Every listed file must be there with its hash (RFC 9286 §6.4).
 	// The store hashed each object when it came in.
-	pt := &pointResult{mftHash: mo.Hash}
+	pt := &pointResult{mftHash: mo.Hash, rec: rec}
+	rec.e.manifest = mo.Hash
 	pt.objects = make([]store.PointObject, 0, len(mft.Files)+1)
 	pt.objects = append(pt.objects, store.PointObject{URI: mftURI, Ref: mo.Ref, Hash: mo.Hash})
 	files := make([]pointFile, 0, len(mft.Files))
@@ -145,6 +165,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 			log.add(slog.LevelWarn, uri, &rpki.Problem{Ref: "RFC 9286 §6.5"}, "file does not match its hash on the manifest")
 			return nil
 		}
+		rec.e.files = append(rec.e.files, cachedFile{name: string(f.Name), hash: o.Hash})
 		typ := rpki.TypeFromName(uri)
 		if !knownType(typ) {
 			switch w.e.opt.UnknownObjects {
@@ -181,6 +202,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 	if crl.Stale(w.at) && !w.staleOK(log, crlURI, "CRL") {
 		return nil
 	}
+	rec.boundary(crl.ThisUpdate, crl.NextUpdate)
 	iss := *issuer
 	iss.CRL, iss.CRLURI = crl, crlURI
 	if crl.Revoked(mft.EE.Serial) {
@@ -192,6 +214,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 
 	chain := intersect(t.chain, mft.ThisUpdate, mft.NextUpdate)
 	chain = intersect(chain, crl.ThisUpdate, crl.NextUpdate)
+	rec.e.chain = chain
 	for i := range files {
 		if i != crlIndex {
 			w.checkObject(t, &iss, &files[i], chain, pt, log)
@@ -218,7 +241,7 @@ func (w *walk) staleOK(log *pointLog, uri, what string) bool {
 	case Warn:
 		log.add(slog.LevelWarn, uri, nil, "stale "+what+" accepted (stale is warn)")
 	}
-	w.report.update(func(c *Counts) { c.StaleObjectsAdded++ })
+	log.stale++
 	return true
 }
 
@@ -240,12 +263,14 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 			fail(err)
 			return
 		}
+		pt.rec.boundary(c.NotBefore, c.NotAfter)
 		if ps = append(c.Problems(), c.Validate(iss, w.at)...); len(ps) > 0 {
 			break
 		}
 		switch c.Kind {
 		case rpki.CertCA:
 			pt.children = append(pt.children, &task{certURI: f.uri, cert: c, chain: intersect(chain, c.NotBefore, c.NotAfter)})
+			pt.rec.e.children = append(pt.rec.e.children, f.uri[len(t.cert.CARepository):])
 			kind = "ca"
 		case rpki.CertRouter:
 			kind = "router"
@@ -255,7 +280,7 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 				for as := uint64(r.Min); as <= uint64(r.Max) && n < maxRouterCertASNs; as++ {
 					k := payload.RouterKey{ASN: uint32(as), SPKI: c.SPKI}
 					copy(k.SKI[:], c.SKI)
-					pt.payload.AddRouterKey(k, src)
+					pt.addRouterKey(k, src, t.cert.CARepository)
 					n++
 				}
 			}
@@ -268,12 +293,13 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 			fail(err)
 			return
 		}
+		pt.rec.boundary(roa.EE.NotBefore, roa.EE.NotAfter)
 		if ps = append(roa.Problems(), roa.Validate(iss, w.at)...); len(ps) > 0 {
 			break
 		}
 		src := w.source(t, f.uri, roa.EE, chain)
 		for _, p := range roa.Prefixes {
-			pt.payload.AddVRP(payload.VRP{ASN: roa.ASID, Prefix: p.Prefix, MaxLength: p.MaxLength}, src)
+			pt.addVRP(payload.VRP{ASN: roa.ASID, Prefix: p.Prefix, MaxLength: p.MaxLength}, src, t.cert.CARepository)
 		}
 	case rpki.TypeASPA:
 		a, err := rpki.ParseASPA(f.obj.Data, w.mode)
@@ -281,16 +307,18 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 			fail(err)
 			return
 		}
+		pt.rec.boundary(a.EE.NotBefore, a.EE.NotAfter)
 		if ps = append(a.Problems(), a.Validate(iss, w.at)...); len(ps) > 0 {
 			break
 		}
-		pt.payload.AddASPA(payload.ASPA{Customer: a.CustomerASID, Providers: slices.Clone(a.Providers)}, w.source(t, f.uri, a.EE, chain))
+		pt.addASPA(payload.ASPA{Customer: a.CustomerASID, Providers: slices.Clone(a.Providers)}, w.source(t, f.uri, a.EE, chain), t.cert.CARepository)
 	case rpki.TypeGBR:
 		g, err := rpki.ParseGBR(f.obj.Data, w.mode)
 		if err != nil {
 			fail(err)
 			return
 		}
+		pt.rec.boundary(g.EE.NotBefore, g.EE.NotAfter)
 		ps = append(g.Problems(), g.Validate(iss, w.at)...)
 	case rpki.TypeCRL, rpki.TypeManifest:
 		// Only the CA's own CRL and manifest count; others are ignored.
@@ -302,6 +330,22 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 		return
 	}
 	log.count(kind, true)
+}
+
+// addVRP adds a VRP to the point's payload and its cache record.
+func (pt *pointResult) addVRP(v payload.VRP, src *payload.Source, caRepo string) {
+	pt.payload.AddVRP(v, src)
+	pt.rec.e.vrps = append(pt.rec.e.vrps, cachedVRP{vrp: v, src: pt.rec.source(src, caRepo)})
+}
+
+func (pt *pointResult) addASPA(a payload.ASPA, src *payload.Source, caRepo string) {
+	pt.payload.AddASPA(a, src)
+	pt.rec.e.aspas = append(pt.rec.e.aspas, cachedASPA{aspa: a, src: pt.rec.source(src, caRepo)})
+}
+
+func (pt *pointResult) addRouterKey(k payload.RouterKey, src *payload.Source, caRepo string) {
+	pt.payload.AddRouterKey(k, src)
+	pt.rec.e.keys = append(pt.rec.e.keys, cachedKey{key: k, src: pt.rec.source(src, caRepo)})
 }
 
 // source describes the object at uri, signed by (or being) cert.

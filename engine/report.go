@@ -40,6 +40,9 @@ type Counts struct {
 	ReposFailed       int
 	ReposNotFresh     int // served from older data or nothing
 	StaleObjectsAdded int // stale manifests and CRLs accepted by policy
+	// CacheHits counts the points whose result came from the validation
+	// cache.
+	CacheHits int
 }
 
 // Report is everything a run found. Its fields are final once Run
@@ -66,6 +69,7 @@ type pointLog struct {
 	findings []Finding
 	valid    map[string]int
 	invalid  map[string]int
+	stale    int // stale manifests and CRLs accepted by policy
 }
 
 const maxLines = 3
@@ -88,7 +92,9 @@ func (l *pointLog) problems(level slog.Level, uri string, ps []rpki.Problem) {
 	}
 }
 
-func (l *pointLog) count(kind string, ok bool) {
+func (l *pointLog) count(kind string, ok bool) { l.countN(kind, ok, 1) }
+
+func (l *pointLog) countN(kind string, ok bool, n int) {
 	m := &l.invalid
 	if ok {
 		m = &l.valid
@@ -96,7 +102,7 @@ func (l *pointLog) count(kind string, ok bool) {
 	if *m == nil {
 		*m = map[string]int{}
 	}
-	(*m)[kind]++
+	(*m)[kind] += n
 }
 
 // flush logs the point's findings and moves them into the report.
@@ -119,6 +125,7 @@ func (r *Report) flush(log *slog.Logger, l *pointLog) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Findings = append(r.Findings, l.findings...)
+	r.Counts.StaleObjectsAdded += l.stale
 	byTA := r.Counts.ValidByTA[l.ta]
 	if byTA == nil && len(l.valid) > 0 {
 		byTA = map[string]int{}

@@ -13,6 +13,7 @@ import (
 	"github.com/rovd/rovd/engine/der"
 	"github.com/rovd/rovd/engine/payload"
 	"github.com/rovd/rovd/engine/rpki"
+	"github.com/rovd/rovd/store"
 )
 
 // fetchWorkers is how many CAs wait for their repositories at once.
@@ -32,9 +33,10 @@ type task struct {
 	chain   payload.Validity // the validity of the certificates above
 
 	// Filled in by the fetch stage.
-	repo     string
-	fresh    bool
-	fetchErr error
+	tooManyRepos bool
+	repo         string
+	fresh        bool
+	fetchErr     error
 }
 
 // trustAnchor is the per-TAL state of a run.
@@ -59,7 +61,11 @@ type walk struct {
 	rejected   []rpki.Resources // of rejected CAs, for unsafe VRPs
 	repoErrors map[string]bool  // repositories whose failure is reported
 	used       Used
-	builders   []*payload.Builder
+	// cacheWrites are the validation cache entries of points validated
+	// in full, written when the run ends.
+	cacheWrites []store.CacheEntry
+	cacheHits   atomic.Int64
+	builders    []*payload.Builder
 }
 
 // Run validates the RPKI once: TALs, trust anchors, then every CA below
@@ -110,6 +116,15 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 		return nil, err
 	}
 
+	if len(w.cacheWrites) > 0 {
+		// The cache only saves work: a run whose cache cannot be
+		// written has still produced its result.
+		if err := e.store.PutCache(w.cacheWrites); err != nil {
+			e.log.Warn("validation cache not written", "err", err)
+		}
+	}
+	w.report.Counts.CacheHits = int(w.cacheHits.Load())
+
 	all := &payload.Builder{}
 	for _, b := range w.builders {
 		all.Merge(b)
@@ -146,6 +161,10 @@ func (w *walk) fetchLoop(ctx context.Context) {
 			if t.cert == nil {
 				// A trust anchor: its certificate comes in validate,
 				// one TAL URI after the other.
+			} else if !t.ta.addRepo(repositoryOf(t.cert), w.e.opt.MaxReposPerTA) {
+				// Checked before fetching: a hostile tree must not make
+				// the run fetch without end.
+				t.tooManyRepos = true
 			} else {
 				t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
 			}
@@ -196,7 +215,7 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		w.reject(issuer)
 		return nil
 	}
-	if !t.ta.addRepo(t.cert.CARepository, w.e.opt.MaxReposPerTA) {
+	if t.tooManyRepos {
 		log.add(slog.LevelWarn, t.certURI, nil, fmt.Sprintf("trust anchor %s names more than %d repositories, CA not validated", t.ta.name, w.e.opt.MaxReposPerTA))
 		w.reject(issuer)
 		return nil
@@ -226,7 +245,12 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		child.parent = issuer
 		w.push(child)
 	}
-	if pt.keep != nil && w.e.opt.KeepLastGood {
+	if pt.entry != nil {
+		w.mu.Lock()
+		w.cacheWrites = append(w.cacheWrites, store.CacheEntry{Key: t.cert.Manifest, Value: pt.entry})
+		w.mu.Unlock()
+	}
+	if pt.keep != nil && w.e.opt.Persist {
 		if err := w.e.store.KeepPoint(t.cert.Manifest, pt.keep); err != nil {
 			return err
 		}
@@ -283,6 +307,18 @@ func (w *walk) noteFetch(t *task, log *pointLog) {
 		}
 		log.add(slog.LevelWarn, key, nil, msg+": "+t.fetchErr.Error())
 	}
+}
+
+// repositoryOf names the repository a CA's data comes from: its RRDP
+// notification URI, else its rsync module.
+func repositoryOf(c *rpki.Certificate) string {
+	if c.Notify != "" {
+		return c.Notify
+	}
+	if k, ok := rsyncModuleKey(c.CARepository); ok {
+		return k
+	}
+	return c.CARepository
 }
 
 func (ta *trustAnchor) addRepo(repo string, limit int) bool {

@@ -115,7 +115,7 @@ func TestLastGood(t *testing.T) {
 	if err := st.DropPoint(mft); err != nil {
 		t.Fatal(err)
 	}
-	res = runEngine(t, st, bw, func(o *engine.Options) { o.KeepLastGood = false })
+	res = runEngine(t, st, bw, func(o *engine.Options) { o.Persist = false })
 	if len(res.Set.VRPs()) >= len(first.Set.VRPs()) {
 		t.Errorf("%d VRPs with a broken point and no kept copy, %d before", len(res.Set.VRPs()), len(first.Set.VRPs()))
 	}

@@ -18,6 +18,9 @@ var (
 	bucketPending = []byte("pending")
 	bucketWork    = []byte("work")
 	bucketPoints  = []byte("points")
+	// bucketCache holds the engine's validation cache (publication point
+	// → encoded result): opaque to the store, and optional.
+	bucketCache = []byte("vcache")
 )
 
 // allBuckets lists the top-level buckets a store must have.
@@ -90,7 +93,7 @@ func (s *Store) init() error {
 			if tx.Bucket(bucketBlobs) != nil {
 				return corrupt(s.path, errors.New("meta bucket missing"))
 			}
-			for _, name := range allBuckets {
+			for _, name := range append(allBuckets, bucketCache) {
 				if _, err := tx.CreateBucket(name); err != nil {
 					return err
 				}
@@ -105,6 +108,11 @@ func (s *Store) init() error {
 			return meta.Put(keyNextGen, binary.BigEndian.AppendUint64(nil, 1))
 		}
 		if err := checkFormat(tx, s.path); err != nil {
+			return err
+		}
+		// The validation cache is derived data: a store without it (an
+		// older one) gets an empty one.
+		if _, err := tx.CreateBucketIfNotExists(bucketCache); err != nil {
 			return err
 		}
 		// Only one writer opens the store at a time (the file lock), so

@@ -228,5 +228,6 @@ func (c *Config) EngineOptions() engine.Options {
 	o.Threads = c.ValidationThreads
 	o.Time = c.ValidationTime.Time
 	o.MaxCADepth = c.MaxCADepth
+	o.ColdCache = c.ColdCache
 	return o
 }

@@ -48,7 +48,7 @@ func Open(cfg *config.Config, log *slog.Logger, offline bool) (*Runner, error) {
 	}
 	r.store = st
 	eo := cfg.EngineOptions()
-	eo.KeepLastGood = !offline
+	eo.Persist = !offline
 	eo.Logger = log
 	if r.eng, err = engine.New(st, eo); err != nil {
 		st.Close()
@@ -151,8 +151,8 @@ func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
 	return run, nil
 }
 
-// cleanup drops repositories and kept publication points the run did not
-// use, frees their space, and removes rsync working trees of dropped
+// cleanup drops repositories, kept publication points and validation
+// cache entries the run did not use, frees their space, and removes rsync working trees of dropped
 // modules. It does nothing after a run in which a trust anchor failed:
 // the data of its tree would look unused.
 func (r *Runner) cleanup(res *engine.Result) error {
@@ -160,6 +160,7 @@ func (r *Runner) cleanup(res *engine.Result) error {
 		return nil
 	}
 	var repos, points []string
+	var cached []store.CacheEntry // nil values: deletions
 	err := r.store.View(func(v *store.View) error {
 		if err := v.Repos(func(key string, _ store.Repo) error {
 			if !res.Used.Repos[key] {
@@ -169,9 +170,17 @@ func (r *Runner) cleanup(res *engine.Result) error {
 		}); err != nil {
 			return err
 		}
-		return v.Points(func(key string) error {
+		if err := v.Points(func(key string) error {
 			if !res.Used.Points[key] {
 				points = append(points, key)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return v.CacheKeys(func(key string) error {
+			if !res.Used.Points[key] {
+				cached = append(cached, store.CacheEntry{Key: key})
 			}
 			return nil
 		})
@@ -194,6 +203,9 @@ func (r *Runner) cleanup(res *engine.Result) error {
 		if err := r.store.DropPoint(key); err != nil {
 			return err
 		}
+	}
+	if err := r.store.PutCache(cached); err != nil {
+		return err
 	}
 	if len(repos)+len(points) > 0 {
 		r.log.Info("removed unused data", "repositories", len(repos), "points", len(points))

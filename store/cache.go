@@ -1,0 +1,88 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// The validation cache: per publication point, what its validation
+// gave, so that an unchanged point is not verified again. The store
+// keeps the bytes without interpreting them, beside the data they were
+// derived from, so that both are dropped together (--fresh, Repair).
+
+// cacheBatchBytes bounds one cache write transaction, for the same
+// reason as BatchBytes: bbolt holds a transaction's pages in memory.
+const cacheBatchBytes = 8 << 20
+
+// Cached returns the cache entry of key, or nil. The slice aliases the
+// mapping and is valid inside the View only.
+func (v *View) Cached(key string) []byte {
+	b := v.tx.Bucket(bucketCache)
+	if b == nil {
+		return nil
+	}
+	return b.Get([]byte(key))
+}
+
+// CacheEntry is one entry to write: nil Value deletes the key.
+type CacheEntry struct {
+	Key   string
+	Value []byte
+}
+
+// PutCache writes cache entries, in as many transactions as their size
+// needs. A crash in between leaves some entries written, which is
+// harmless: each entry is checked against the data before it is used.
+func (s *Store) PutCache(entries []CacheEntry) error {
+	for len(entries) > 0 {
+		n, size := 0, 0
+		for n < len(entries) && (n == 0 || size < cacheBatchBytes) {
+			size += len(entries[n].Key) + len(entries[n].Value)
+			n++
+		}
+		batch := entries[:n]
+		entries = entries[n:]
+		err := s.update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketCache)
+			for _, e := range batch {
+				var err error
+				if e.Value == nil {
+					err = b.Delete([]byte(e.Key))
+				} else {
+					err = b.Put([]byte(e.Key), e.Value)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: validation cache: %w", err)
+		}
+	}
+	return nil
+}
+
+// ClearCache empties the validation cache.
+func (s *Store) ClearCache() error {
+	return s.update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketCache); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketCache)
+		return err
+	})
+}
+
+// CacheKeys calls fn with every key of the validation cache.
+func (v *View) CacheKeys(fn func(key string) error) error {
+	b := v.tx.Bucket(bucketCache)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, _ []byte) error { return fn(string(k)) })
+}
