@@ -36,7 +36,7 @@ import (
 
 // cacheVersion changes whenever the encoding or the rules behind it
 // change, so that an older rovd's entries are never reused.
-const cacheVersion = 1
+const cacheVersion = 3
 
 // cacheEntry is one point's cached result.
 type cacheEntry struct {
@@ -49,7 +49,7 @@ type cacheEntry struct {
 	vrps        []cachedVRP
 	aspas       []cachedASPA
 	keys        []cachedKey
-	children    []string // file names of child CA certificates
+	children    []cachedChild
 	findings    []Finding
 	counts      []cachedCount
 	stale       int // stale manifests and CRLs accepted
@@ -80,6 +80,16 @@ type cachedKey struct {
 	src uint32
 }
 
+// cachedChild is what the walk needs of a child CA certificate as long
+// as the child's own point comes from the cache too.
+type cachedChild struct {
+	name                           string
+	notify, caRepository, manifest string
+	notBefore, notAfter            int64
+	resources                      rpki.Resources
+	hash                           [32]byte // of the certificate
+}
+
 type cachedCount struct {
 	kind  string
 	valid bool
@@ -94,8 +104,7 @@ func (w *walk) fingerprint(t *task, iss *rpki.Issuer) [32]byte {
 	b = binary.AppendUvarint(b, uint64(w.e.opt.MaxObjectsPerPoint))
 	b = appendString(b, t.ta.label)
 	b = appendString(b, t.certURI)
-	certHash := sha256.Sum256(t.cert.Raw)
-	b = append(b, certHash[:]...)
+	b = append(b, t.certHash[:]...)
 	for _, s := range []rpki.IPSet{iss.Resources.IPv4, iss.Resources.IPv6} {
 		b = binary.AppendUvarint(b, uint64(len(s.Ranges)))
 		for _, r := range s.Ranges {
@@ -126,62 +135,84 @@ func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Object
 	if raw == nil {
 		return nil
 	}
-	e, err := decodeEntry(raw)
-	if err != nil {
-		return nil // a damaged entry is a miss; the run writes a new one
-	}
-	at := w.at.Unix()
-	if e.fingerprint != fp || at < e.from || at >= e.until {
+	mft, ok := objs.HashIn(t.cert.Manifest, nil)
+	if !ok {
 		return nil
 	}
-	mo, ok := objs.Get(t.cert.Manifest)
-	if !ok || mo.Hash != e.manifest {
-		return nil
+	r := &replayer{w: w, t: t, fp: fp, objs: objs, mft: mft, pt: &pointResult{mftHash: mft, cached: true}}
+	if err := readEntry(raw, r); err != nil {
+		return nil // a miss, or a damaged entry, which the run replaces
 	}
-	caRepo := t.cert.CARepository
-	pt := &pointResult{mftHash: mo.Hash, cached: true}
-	pt.objects = make([]store.PointObject, 0, len(e.files)+1)
-	pt.objects = append(pt.objects, store.PointObject{URI: t.cert.Manifest, Ref: mo.Ref, Hash: mo.Hash})
-	for _, f := range e.files {
-		uri := caRepo + f.name
-		o, ok := objs.Get(uri)
-		if !ok || o.Hash != f.hash {
-			return nil
-		}
-		pt.objects = append(pt.objects, store.PointObject{URI: uri, Ref: o.Ref, Hash: o.Hash})
-	}
-	for _, name := range e.children {
-		uri := caRepo + name
-		o, _ := objs.Get(uri) // present: it is one of the files above
-		c, err := rpki.ParseCertificate(append([]byte(nil), o.Data...), w.mode)
-		if err != nil {
-			return nil // cannot happen for bytes that validated; validate in full
-		}
-		pt.children = append(pt.children, &task{certURI: uri, cert: c, chain: intersect(e.chain, c.NotBefore, c.NotAfter)})
-	}
-	srcs := make([]payload.Source, len(e.sources))
-	for i, s := range e.sources {
-		srcs[i] = payload.Source{TA: t.ta.label, URI: caRepo + s.name, Validity: s.validity, Chain: s.chain}
-	}
-	for _, x := range e.vrps {
-		pt.payload.AddVRP(x.vrp, &srcs[x.src])
-	}
-	for _, x := range e.aspas {
-		pt.payload.AddASPA(x.aspa, &srcs[x.src])
-	}
-	for _, x := range e.keys {
-		pt.payload.AddRouterKey(x.key, &srcs[x.src])
-	}
-	for _, f := range e.findings {
-		f.Point = t.cert.Manifest
-		log.findings = append(log.findings, f)
-	}
-	for _, c := range e.counts {
+	// Findings and counts go to the log only now that the whole entry
+	// has been read.
+	log.findings = append(log.findings, r.findings...)
+	for _, c := range r.counts {
 		log.countN(c.kind, c.valid, c.n)
 	}
-	log.stale += e.stale
-	return pt
+	log.stale += r.nstale
+	return r.pt
 }
+
+// replayer turns a cache entry into a point's result as it is read.
+type replayer struct {
+	w        *walk
+	t        *task
+	fp       [32]byte
+	mft      [32]byte
+	objs     *store.Objects
+	pt       *pointResult
+	chain    payload.Validity
+	srcs     []payload.Source
+	nsrc     int
+	findings []Finding
+	counts   []cachedCount
+	nstale   int
+}
+
+func (r *replayer) header(from, until int64, fp, mft [32]byte, chain payload.Validity) bool {
+	at := r.w.at.Unix()
+	r.chain = chain
+	return fp == r.fp && mft == r.mft && at >= from && at < until
+}
+
+func (r *replayer) file(name []byte, hash [32]byte) bool {
+	h, ok := r.objs.HashIn(r.t.cert.CARepository, name)
+	return ok && h == hash
+}
+
+func (r *replayer) sources(n int) { r.srcs = make([]payload.Source, 0, n) }
+
+func (r *replayer) source(name []byte, validity, chain payload.Validity) {
+	r.srcs = append(r.srcs, payload.Source{TA: r.t.ta.label, URI: r.t.cert.CARepository + string(name), Validity: validity, Chain: chain})
+}
+
+func (r *replayer) vrps(n int)                    { r.pt.payload.Grow(n) }
+func (r *replayer) vrp(v payload.VRP, src uint32) { r.pt.payload.AddVRP(v, &r.srcs[src]) }
+func (r *replayer) aspa(a payload.ASPA, src uint32) {
+	r.pt.payload.AddASPA(a, &r.srcs[src])
+}
+func (r *replayer) key(k payload.RouterKey, src uint32) {
+	r.pt.payload.AddRouterKey(k, &r.srcs[src])
+}
+
+func (r *replayer) child(ch cachedChild) {
+	c := &rpki.Certificate{
+		Kind: rpki.CertCA, Notify: ch.notify, CARepository: ch.caRepository, Manifest: ch.manifest,
+		NotBefore: time.Unix(ch.notBefore, 0).UTC(), NotAfter: time.Unix(ch.notAfter, 0).UTC(),
+		Resources: ch.resources,
+	}
+	r.pt.children = append(r.pt.children, &task{
+		certURI: r.t.cert.CARepository + ch.name, cert: c, certHash: ch.hash, lazy: true, srcRepo: r.t.repo,
+		chain: intersect(r.chain, c.NotBefore, c.NotAfter),
+	})
+}
+
+func (r *replayer) finding(f Finding) {
+	f.Point = r.t.cert.Manifest
+	r.findings = append(r.findings, f)
+}
+func (r *replayer) count(c cachedCount) { r.counts = append(r.counts, c) }
+func (r *replayer) stale(n int)         { r.nstale = n }
 
 // recorder gathers what a point's validation yields for its cache entry.
 type recorder struct {
@@ -291,7 +322,14 @@ func encodeEntry(e *cacheEntry) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.children)))
 	for _, c := range e.children {
-		b = appendString(b, c)
+		b = appendString(b, c.name)
+		b = appendString(b, c.notify)
+		b = appendString(b, c.caRepository)
+		b = appendString(b, c.manifest)
+		b = binary.AppendVarint(b, c.notBefore)
+		b = binary.AppendVarint(b, c.notAfter)
+		b = appendResources(b, &c.resources)
+		b = append(b, c.hash[:]...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.findings)))
 	for _, f := range e.findings {
@@ -308,6 +346,28 @@ func encodeEntry(e *cacheEntry) []byte {
 		b = binary.AppendUvarint(b, uint64(c.n))
 	}
 	return binary.AppendUvarint(b, uint64(e.stale))
+}
+
+func appendIPSet(b []byte, s *rpki.IPSet) []byte {
+	b = append(b, boolByte(s.Inherit))
+	b = binary.AppendUvarint(b, uint64(len(s.Ranges)))
+	for _, r := range s.Ranges {
+		b = appendString(b, string(r.Min.AsSlice()))
+		b = appendString(b, string(r.Max.AsSlice()))
+	}
+	return b
+}
+
+func appendResources(b []byte, r *rpki.Resources) []byte {
+	b = appendIPSet(b, &r.IPv4)
+	b = appendIPSet(b, &r.IPv6)
+	b = append(b, boolByte(r.AS.Inherit))
+	b = binary.AppendUvarint(b, uint64(len(r.AS.Ranges)))
+	for _, a := range r.AS.Ranges {
+		b = binary.AppendUvarint(b, uint64(a.Min))
+		b = binary.AppendUvarint(b, uint64(a.Max))
+	}
+	return b
 }
 
 var errBadEntry = errors.New("malformed validation cache entry")
@@ -393,77 +453,188 @@ func (d *decoder) validity() payload.Validity {
 	return payload.Validity{NotBefore: time.Unix(d.varint(), 0).UTC(), NotAfter: time.Unix(d.varint(), 0).UTC()}
 }
 
-func decodeEntry(raw []byte) (*cacheEntry, error) {
+func (d *decoder) addr() netip.Addr {
+	a, ok := netip.AddrFromSlice(d.bytes(d.count()))
+	if !ok {
+		d.fail()
+	}
+	return a
+}
+
+func (d *decoder) ipSet() rpki.IPSet {
+	s := rpki.IPSet{Inherit: d.byte() == 1}
+	if n := d.count(); n > 0 {
+		s.Ranges = make([]rpki.IPRange, n)
+		for i := range s.Ranges {
+			s.Ranges[i] = rpki.IPRange{Min: d.addr(), Max: d.addr()}
+		}
+	}
+	return s
+}
+
+func (d *decoder) resources() rpki.Resources {
+	r := rpki.Resources{IPv4: d.ipSet(), IPv6: d.ipSet()}
+	r.AS.Inherit = d.byte() == 1
+	if n := d.count(); n > 0 {
+		r.AS.Ranges = make([]rpki.ASRange, n)
+		for i := range r.AS.Ranges {
+			r.AS.Ranges[i] = rpki.ASRange{Min: d.uint32(), Max: d.uint32()}
+		}
+	}
+	return r
+}
+
+// entryVisitor receives an entry's parts as readEntry decodes them, so
+// that a cache hit builds its result without an intermediate copy. A
+// false from header or file stops the read: the entry does not hold.
+type entryVisitor interface {
+	header(from, until int64, fingerprint, manifest [32]byte, chain payload.Validity) bool
+	file(name []byte, hash [32]byte) bool
+	sources(n int)
+	source(name []byte, validity, chain payload.Validity)
+	vrps(n int)
+	vrp(v payload.VRP, src uint32)
+	aspa(a payload.ASPA, src uint32)
+	key(k payload.RouterKey, src uint32)
+	child(c cachedChild)
+	finding(f Finding)
+	count(c cachedCount)
+	stale(n int)
+}
+
+// errMiss ends readEntry when the visitor finds the entry does not hold.
+var errMiss = errors.New("cache entry does not hold")
+
+// readEntry decodes raw into v. Slices handed to v alias raw.
+func readEntry(raw []byte, v entryVisitor) error {
 	d := &decoder{b: raw}
 	if d.byte() != cacheVersion {
-		return nil, errBadEntry
+		return errBadEntry
 	}
-	e := &cacheEntry{}
-	e.from, e.until = d.varint(), d.varint()
-	e.fingerprint, e.manifest = d.hash(), d.hash()
-	e.chain = d.validity()
-	e.files = make([]cachedFile, d.count())
-	for i := range e.files {
-		e.files[i] = cachedFile{name: d.string(), hash: d.hash()}
+	from, until := d.varint(), d.varint()
+	fp, mft := d.hash(), d.hash()
+	if !v.header(from, until, fp, mft, d.validity()) {
+		return errMiss
 	}
-	e.sources = make([]cachedSource, d.count())
-	for i := range e.sources {
-		e.sources[i] = cachedSource{name: d.string(), validity: d.validity(), chain: d.validity()}
+	for range d.count() {
+		name, hash := d.bytes(d.count()), d.hash()
+		if d.err != nil {
+			return d.err
+		}
+		if !v.file(name, hash) {
+			return errMiss
+		}
 	}
-	e.vrps = make([]cachedVRP, d.count())
-	for i := range e.vrps {
+	nsrc := d.count()
+	v.sources(nsrc)
+	for range nsrc {
+		v.source(d.bytes(d.count()), d.validity(), d.validity())
+	}
+	src := func() uint32 {
+		i := d.uint32()
+		if int(i) >= nsrc {
+			d.fail()
+		}
+		return i
+	}
+	nvrp := d.count()
+	v.vrps(nvrp)
+	for range nvrp {
 		asn := d.uint32()
 		addr, ok := netip.AddrFromSlice(d.bytes(d.count()))
 		bits, maxLen := d.byte(), d.byte()
-		src := d.uint32()
+		i := src()
 		p, err := addr.Prefix(int(bits))
-		if !ok || err != nil || int(src) >= len(e.sources) {
+		if !ok || err != nil || d.err != nil {
 			d.fail()
 			break
 		}
-		e.vrps[i] = cachedVRP{vrp: payload.VRP{ASN: asn, Prefix: p, MaxLength: maxLen}, src: src}
+		v.vrp(payload.VRP{ASN: asn, Prefix: p, MaxLength: maxLen}, i)
 	}
-	e.aspas = make([]cachedASPA, d.count())
-	for i := range e.aspas {
+	for range d.count() {
 		a := payload.ASPA{Customer: d.uint32()}
 		a.Providers = make([]uint32, d.count())
 		for j := range a.Providers {
 			a.Providers[j] = d.uint32()
 		}
-		src := d.uint32()
-		if int(src) >= len(e.sources) {
-			d.fail()
+		i := src()
+		if d.err != nil {
 			break
 		}
-		e.aspas[i] = cachedASPA{aspa: a, src: src}
+		v.aspa(a, i)
 	}
-	e.keys = make([]cachedKey, d.count())
-	for i := range e.keys {
+	for range d.count() {
 		k := payload.RouterKey{ASN: d.uint32()}
 		copy(k.SKI[:], d.bytes(20))
 		k.SPKI = []byte(d.string())
-		src := d.uint32()
-		if int(src) >= len(e.sources) {
-			d.fail()
+		i := src()
+		if d.err != nil {
 			break
 		}
-		e.keys[i] = cachedKey{key: k, src: src}
+		v.key(k, i)
 	}
-	e.children = make([]string, d.count())
-	for i := range e.children {
-		e.children[i] = d.string()
+	for range d.count() {
+		c := cachedChild{name: d.string(), notify: d.string(), caRepository: d.string(), manifest: d.string(),
+			notBefore: d.varint(), notAfter: d.varint(), resources: d.resources(), hash: d.hash()}
+		if d.err != nil {
+			break
+		}
+		v.child(c)
 	}
-	e.findings = make([]Finding, d.count())
-	for i := range e.findings {
-		e.findings[i] = Finding{Level: slog.Level(d.varint()), URI: d.string(), Stage: d.string(), Ref: d.string(), Msg: d.string()}
+	for range d.count() {
+		f := Finding{Level: slog.Level(d.varint()), URI: d.string(), Stage: d.string(), Ref: d.string(), Msg: d.string()}
+		if d.err != nil {
+			break
+		}
+		v.finding(f)
 	}
-	e.counts = make([]cachedCount, d.count())
-	for i := range e.counts {
-		e.counts[i] = cachedCount{kind: d.string(), valid: d.byte() == 1, n: int(d.uint32())}
+	for range d.count() {
+		c := cachedCount{kind: d.string(), valid: d.byte() == 1, n: int(d.uint32())}
+		if d.err != nil {
+			break
+		}
+		v.count(c)
 	}
-	e.stale = int(d.uint32())
+	v.stale(int(d.uint32()))
 	if d.err != nil || len(d.b) != 0 {
-		return nil, errBadEntry
+		return errBadEntry
 	}
-	return e, nil
+	return nil
+}
+
+// entryDecoder builds a cacheEntry.
+type entryDecoder struct{ e cacheEntry }
+
+func (x *entryDecoder) header(from, until int64, fp, mft [32]byte, chain payload.Validity) bool {
+	x.e.from, x.e.until, x.e.fingerprint, x.e.manifest, x.e.chain = from, until, fp, mft, chain
+	return true
+}
+func (x *entryDecoder) file(name []byte, hash [32]byte) bool {
+	x.e.files = append(x.e.files, cachedFile{name: string(name), hash: hash})
+	return true
+}
+func (x *entryDecoder) sources(int) {}
+func (x *entryDecoder) vrps(int)    {}
+func (x *entryDecoder) source(name []byte, validity, chain payload.Validity) {
+	x.e.sources = append(x.e.sources, cachedSource{name: string(name), validity: validity, chain: chain})
+}
+func (x *entryDecoder) vrp(v payload.VRP, src uint32) { x.e.vrps = append(x.e.vrps, cachedVRP{v, src}) }
+func (x *entryDecoder) aspa(a payload.ASPA, src uint32) {
+	x.e.aspas = append(x.e.aspas, cachedASPA{a, src})
+}
+func (x *entryDecoder) key(k payload.RouterKey, src uint32) {
+	x.e.keys = append(x.e.keys, cachedKey{k, src})
+}
+func (x *entryDecoder) child(c cachedChild) { x.e.children = append(x.e.children, c) }
+func (x *entryDecoder) finding(f Finding)   { x.e.findings = append(x.e.findings, f) }
+func (x *entryDecoder) count(c cachedCount) { x.e.counts = append(x.e.counts, c) }
+func (x *entryDecoder) stale(n int)         { x.e.stale = n }
+
+// decodeEntry decodes a whole entry.
+func decodeEntry(raw []byte) (*cacheEntry, error) {
+	var x entryDecoder
+	if err := readEntry(raw, &x); err != nil {
+		return nil, err
+	}
+	return &x.e, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rovd/rovd/engine/payload"
+	"github.com/rovd/rovd/engine/rpki"
 )
 
 func sampleEntry() *cacheEntry {
@@ -23,9 +24,14 @@ func sampleEntry() *cacheEntry {
 			{vrp: payload.VRP{ASN: 64496, Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLength: 24}},
 			{vrp: payload.VRP{ASN: 64497, Prefix: netip.MustParsePrefix("2001:db8::/32"), MaxLength: 48}},
 		},
-		aspas:    []cachedASPA{{aspa: payload.ASPA{Customer: 64496, Providers: []uint32{1, 2}}}},
-		keys:     []cachedKey{{key: payload.RouterKey{ASN: 64496, SKI: [20]byte{9}, SPKI: []byte{1, 2, 3}}}},
-		children: []string{"b.cer"},
+		aspas: []cachedASPA{{aspa: payload.ASPA{Customer: 64496, Providers: []uint32{1, 2}}}},
+		keys:  []cachedKey{{key: payload.RouterKey{ASN: 64496, SKI: [20]byte{9}, SPKI: []byte{1, 2, 3}}}},
+		children: []cachedChild{{name: "b.cer", notify: "https://h/n.xml", caRepository: "rsync://h/m/b/", manifest: "rsync://h/m/b/b.mft",
+			notBefore: 1700000000, notAfter: 1800000000, resources: rpki.Resources{
+				IPv4: rpki.IPSet{Ranges: []rpki.IPRange{{Min: netip.MustParseAddr("192.0.2.0"), Max: netip.MustParseAddr("192.0.2.255")}}},
+				IPv6: rpki.IPSet{Inherit: true},
+				AS:   rpki.ASSet{Ranges: []rpki.ASRange{{Min: 64496, Max: 64511}}},
+			}, hash: [32]byte{8}}},
 		findings: []Finding{{Level: slog.LevelWarn, URI: "rsync://h/m/x.roa", Stage: "verify", Ref: "RFC 6488 §3", Msg: "bad"}},
 		counts:   []cachedCount{{kind: "roa", valid: true, n: 1}, {kind: "roa", valid: false, n: 2}},
 		stale:    1,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/rovd/rovd/store"
 )
@@ -13,11 +14,20 @@ import (
 // objects first under its RRDP notification URI and then under its rsync
 // module, the keys the fetcher stores them under.
 type StoreCollector struct {
-	Store *store.Store
+	store *store.Store
+	// found remembers answers for the run: thousands of CAs share a
+	// repository.
+	mu    sync.Mutex
+	found map[string]string
+}
+
+// NewStoreCollector returns a collector for one run over st.
+func NewStoreCollector(st *store.Store) *StoreCollector {
+	return &StoreCollector{store: st, found: map[string]string{}}
 }
 
 // Fetch implements Collector. The data is never fresh.
-func (c StoreCollector) Fetch(_ context.Context, notify, caRepository string) (string, bool, error) {
+func (c *StoreCollector) Fetch(_ context.Context, notify, caRepository string) (string, bool, error) {
 	keys := make([]string, 0, 2)
 	if notify != "" {
 		keys = append(keys, notify)
@@ -30,7 +40,7 @@ func (c StoreCollector) Fetch(_ context.Context, notify, caRepository string) (s
 
 // FetchTA implements Collector: a trust anchor certificate fetched over
 // HTTPS is stored under its own URI, one over rsync in its module.
-func (c StoreCollector) FetchTA(_ context.Context, uri string) (string, bool, error) {
+func (c *StoreCollector) FetchTA(_ context.Context, uri string) (string, bool, error) {
 	keys := []string{uri}
 	if k, ok := rsyncModuleKey(uri); ok {
 		keys = append(keys, k)
@@ -38,13 +48,17 @@ func (c StoreCollector) FetchTA(_ context.Context, uri string) (string, bool, er
 	return c.find(keys)
 }
 
-func (c StoreCollector) find(keys []string) (string, bool, error) {
-	found := ""
-	err := c.Store.View(func(v *store.View) error {
+func (c *StoreCollector) find(keys []string) (string, bool, error) {
+	memo := strings.Join(keys, " ")
+	c.mu.Lock()
+	found, ok := c.found[memo]
+	c.mu.Unlock()
+	if ok {
+		return found, false, nil
+	}
+	err := c.store.View(func(v *store.View) error {
 		for _, k := range keys {
-			if _, ok, err := v.Repo(k); err != nil {
-				return err
-			} else if ok {
+			if v.HasRepo(k) {
 				found = k
 				return nil
 			}
@@ -57,6 +71,9 @@ func (c StoreCollector) find(keys []string) (string, bool, error) {
 	if found == "" {
 		return "", false, fmt.Errorf("%s: %w", strings.Join(keys, ", "), errNoData)
 	}
+	c.mu.Lock()
+	c.found[memo] = found
+	c.mu.Unlock()
 	return found, false, nil
 }
 

@@ -68,7 +68,7 @@ func runEngine(t *testing.T, st *store.Store, bw *builtWorld, change func(*engin
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Run(context.Background(), engine.StoreCollector{Store: st})
+	res, err := e.Run(context.Background(), engine.NewStoreCollector(st))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -48,6 +49,24 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 		if t.repo != "" {
 			cur = v.Repository(t.repo)
 		}
+		var fp [32]byte
+		if cur != nil {
+			fp = w.fingerprint(t, issuer)
+			if !w.e.opt.ColdCache {
+				// A hit needs no kept copy written: the run that wrote
+				// the entry kept this very content.
+				if pt = w.fromCache(v, t, fp, cur, log); pt != nil {
+					w.cacheHits.Add(1)
+					return nil
+				}
+			}
+		}
+		if t.lazy {
+			if err := w.loadCert(v, t, issuer); err != nil {
+				log.add(slog.LevelWarn, t.certURI, nil, "CA certificate no longer readable: "+err.Error())
+				return nil
+			}
+		}
 		kept := v.Point(mftURI)
 		var prev *rpki.Manifest
 		var keptHash [32]byte
@@ -58,19 +77,11 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 			}
 		}
 		if cur != nil {
-			fp := w.fingerprint(t, issuer)
-			if !w.e.opt.ColdCache {
-				if pt = w.fromCache(v, t, fp, cur, log); pt != nil {
-					w.cacheHits.Add(1)
-				}
-			}
-			if pt == nil {
-				pt = w.checkPoint(t, issuer, cur, prev, log)
-				if pt != nil && w.e.opt.Persist {
+			pt = w.checkPoint(t, issuer, cur, prev, log)
+			if pt != nil {
+				if w.e.opt.Persist {
 					pt.entry = pt.rec.entry(fp, log)
 				}
-			}
-			if pt != nil {
 				if kept == nil || keptHash != pt.mftHash {
 					pt.keep = pt.objects
 				}
@@ -94,6 +105,26 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 		return nil
 	})
 	return pt, err
+}
+
+// loadCert reads and parses the whole certificate of a lazy task, whose
+// point must be validated in full after all.
+func (w *walk) loadCert(v *store.View, t *task, issuer *rpki.Issuer) error {
+	objs := v.Repository(t.srcRepo)
+	if objs == nil {
+		return errNoData
+	}
+	o, ok := objs.Get(t.certURI)
+	if !ok || o.Hash != t.certHash {
+		return errors.New("changed since its parent validated")
+	}
+	c, err := rpki.ParseCertificate(bytes.Clone(o.Data), w.mode)
+	if err != nil {
+		return err
+	}
+	t.cert, t.lazy = c, false
+	issuer.Cert = c
+	return nil
 }
 
 // pointFile is one file a manifest lists, as found in the store.
@@ -270,7 +301,11 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 		switch c.Kind {
 		case rpki.CertCA:
 			pt.children = append(pt.children, &task{certURI: f.uri, cert: c, chain: intersect(chain, c.NotBefore, c.NotAfter)})
-			pt.rec.e.children = append(pt.rec.e.children, f.uri[len(t.cert.CARepository):])
+			pt.children[len(pt.children)-1].certHash = f.obj.Hash
+			pt.rec.e.children = append(pt.rec.e.children, cachedChild{
+				name: f.uri[len(t.cert.CARepository):], notify: c.Notify, caRepository: c.CARepository, manifest: c.Manifest,
+				notBefore: c.NotBefore.Unix(), notAfter: c.NotAfter.Unix(), resources: c.Resources, hash: f.obj.Hash,
+			})
 			kind = "ca"
 		case rpki.CertRouter:
 			kind = "router"

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,7 +118,7 @@ func (w *walk) trustAnchor(ctx context.Context, t *task) bool {
 			log.problems(slog.LevelWarn, uri, ps)
 			continue
 		}
-		t.cert, t.certURI = cert, uri
+		t.cert, t.certURI, t.certHash = cert, uri, sha256.Sum256(data)
 		t.chain = payload.Validity{NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}
 		// Problems with other URIs of a TAL that worked in the end are
 		// not worth a warning.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,9 +29,16 @@ type task struct {
 	tal     *rpki.TAL
 	certURI string
 	cert    *rpki.Certificate // parsed from a private copy of its bytes
-	parent  *rpki.Issuer      // nil for a trust anchor
-	depth   int
-	chain   payload.Validity // the validity of the certificates above
+	// certHash is the SHA-256 of the certificate. A child of a point
+	// that came from the cache is lazy: cert holds only what the cache
+	// kept (URIs, validity, resources) until its own point needs the
+	// whole certificate, which is then read from repository srcRepo.
+	certHash [32]byte
+	lazy     bool
+	srcRepo  string
+	parent   *rpki.Issuer // nil for a trust anchor
+	depth    int
+	chain    payload.Validity // the validity of the certificates above
 
 	// Filled in by the fetch stage.
 	tooManyRepos bool
@@ -61,11 +69,12 @@ type walk struct {
 	rejected   []rpki.Resources // of rejected CAs, for unsafe VRPs
 	repoErrors map[string]bool  // repositories whose failure is reported
 	used       Used
-	// cacheWrites are the validation cache entries of points validated
-	// in full, written when the run ends.
-	cacheWrites []store.CacheEntry
-	cacheHits   atomic.Int64
-	builders    []*payload.Builder
+	// keeps and cacheWrites wait to be written in a batch.
+	keeps        []store.KeptPoint
+	cacheWrites  []store.CacheEntry
+	pendingBytes int
+	cacheHits    atomic.Int64
+	builders     []*payload.Builder
 }
 
 // Run validates the RPKI once: TALs, trust anchors, then every CA below
@@ -115,14 +124,9 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	e.log.Debug("tree walked", "elapsed", time.Since(start), "cache-hits", w.cacheHits.Load())
 
-	if len(w.cacheWrites) > 0 {
-		// The cache only saves work: a run whose cache cannot be
-		// written has still produced its result.
-		if err := e.store.PutCache(w.cacheWrites); err != nil {
-			e.log.Warn("validation cache not written", "err", err)
-		}
-	}
+	w.write(w.keeps, w.cacheWrites)
 	w.report.Counts.CacheHits = int(w.cacheHits.Load())
 
 	all := &payload.Builder{}
@@ -130,8 +134,22 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 		all.Merge(b)
 	}
 	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used}
-	res.Unsafe = w.unsafe(all)
+	isUnsafe := w.unsafeTest()
+	if isUnsafe != nil && e.opt.UnsafeVRPs == Reject {
+		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
+	}
 	res.Set = all.Build()
+	if isUnsafe != nil && e.opt.UnsafeVRPs != Reject {
+		// Only reported: a read of the finished set costs less than
+		// sifting the builder.
+		for _, v := range res.Set.VRPs() {
+			if isUnsafe(v) {
+				res.Unsafe = append(res.Unsafe, v)
+			}
+		}
+	}
+	w.reportUnsafe(res.Unsafe)
+	e.log.Debug("payload set built", "elapsed", time.Since(start), "vrps", len(res.Set.VRPs()))
 	w.report.sort()
 	res.Elapsed = time.Since(start)
 	return res, nil
@@ -245,17 +263,56 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		child.parent = issuer
 		w.push(child)
 	}
-	if pt.entry != nil {
-		w.mu.Lock()
-		w.cacheWrites = append(w.cacheWrites, store.CacheEntry{Key: t.cert.Manifest, Value: pt.entry})
-		w.mu.Unlock()
-	}
-	if pt.keep != nil && w.e.opt.Persist {
-		if err := w.e.store.KeepPoint(t.cert.Manifest, pt.keep); err != nil {
-			return err
-		}
+	if w.e.opt.Persist && (pt.keep != nil || pt.entry != nil) {
+		w.persist(t.cert.Manifest, pt.keep, pt.entry)
 	}
 	return nil
+}
+
+// Writes are gathered into batches: a commit per point would wait for
+// the disk tens of thousands of times in a run.
+const (
+	persistBatchPoints = 2048
+	persistBatchBytes  = 8 << 20
+)
+
+// persist queues a point's last good copy and cache entry for writing.
+func (w *walk) persist(point string, keep []store.PointObject, entry []byte) {
+	w.mu.Lock()
+	if keep != nil {
+		w.keeps = append(w.keeps, store.KeptPoint{Key: point, Objects: keep})
+		w.pendingBytes += len(keep) * 100
+	}
+	if entry != nil {
+		w.cacheWrites = append(w.cacheWrites, store.CacheEntry{Key: point, Value: entry})
+		w.pendingBytes += len(entry)
+	}
+	var keeps []store.KeptPoint
+	var entries []store.CacheEntry
+	if len(w.keeps)+len(w.cacheWrites) >= persistBatchPoints || w.pendingBytes >= persistBatchBytes {
+		keeps, entries = w.keeps, w.cacheWrites
+		w.keeps, w.cacheWrites, w.pendingBytes = nil, nil, 0
+	}
+	w.mu.Unlock()
+	w.write(keeps, entries)
+}
+
+// write stores a batch: last good copies first, since a cache entry
+// stands for a point whose copy is kept.
+func (w *walk) write(keeps []store.KeptPoint, entries []store.CacheEntry) {
+	if len(keeps) > 0 {
+		if err := w.e.store.KeepPoints(keeps); err != nil {
+			w.e.log.Warn("last good copies of publication points not recorded", "err", err)
+			return
+		}
+	}
+	if len(entries) > 0 {
+		// The cache only saves work: a run whose cache cannot be
+		// written has still produced its result.
+		if err := w.e.store.PutCache(entries); err != nil {
+			w.e.log.Warn("validation cache not written", "err", err)
+		}
+	}
 }
 
 // use records a repository and a publication point as in use.
@@ -341,11 +398,11 @@ func (w *walk) reject(iss *rpki.Issuer) {
 	w.rejected = append(w.rejected, iss.Resources)
 }
 
-// unsafe finds the VRPs that overlap resources of rejected CAs and,
-// under unsafe-vrps=reject, removes them from b. A rejected CA holding a
-// whole address family (a trust anchor) does not count for that family:
-// it would make every VRP unsafe.
-func (w *walk) unsafe(b *payload.Builder) []payload.VRP {
+// unsafeTest returns the test for VRPs that overlap resources of
+// rejected CAs, nil if no CA was rejected. A rejected CA holding a whole
+// address family (a trust anchor) does not count for that family: it
+// would make every VRP unsafe.
+func (w *walk) unsafeTest() func(payload.VRP) bool {
 	var v4, v6 []rpki.IPRange
 	for _, r := range w.rejected {
 		if !fullSpace(r.IPv4, 32) {
@@ -358,48 +415,54 @@ func (w *walk) unsafe(b *payload.Builder) []payload.VRP {
 	if len(v4) == 0 && len(v6) == 0 {
 		return nil
 	}
-	isUnsafe := func(v payload.VRP) bool {
+	v4, v6 = mergeRanges(v4), mergeRanges(v6)
+	return func(v payload.VRP) bool {
 		ranges := v4
 		if v.Prefix.Addr().Is6() {
 			ranges = v6
 		}
 		lo, hi := prefixRange(v.Prefix)
-		for _, r := range ranges {
-			if lo.Compare(r.Max) <= 0 && r.Min.Compare(hi) <= 0 {
-				return true
+		// The first range that ends at or after lo is the only one
+		// that can overlap: the ranges are sorted and disjoint.
+		i, _ := slices.BinarySearchFunc(ranges, lo, func(r rpki.IPRange, a netip.Addr) int { return r.Max.Compare(a) })
+		return i < len(ranges) && ranges[i].Min.Compare(hi) <= 0
+	}
+}
+
+// mergeRanges sorts ranges and joins the overlapping ones.
+func mergeRanges(rs []rpki.IPRange) []rpki.IPRange {
+	slices.SortFunc(rs, func(a, b rpki.IPRange) int { return a.Min.Compare(b.Min) })
+	out := rs[:0]
+	for _, r := range rs {
+		if n := len(out); n > 0 && r.Min.Compare(out[n-1].Max) <= 0 {
+			if r.Max.Compare(out[n-1].Max) > 0 {
+				out[n-1].Max = r.Max
 			}
+			continue
 		}
-		return false
+		out = append(out, r)
 	}
-	var found []payload.VRP
-	if w.e.opt.UnsafeVRPs == Reject {
-		found = b.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
-	} else {
-		// Look without removing: FilterVRPs keeps what the predicate
-		// accepts, so collect the unsafe ones on the side.
-		b.FilterVRPs(func(v payload.VRP) bool {
-			if isUnsafe(v) {
-				found = append(found, v)
-			}
-			return true
-		})
+	return out
+}
+
+// reportUnsafe records the unsafe VRPs as findings: at warn when they
+// were filtered, at info while the filter is off, as the manual says.
+func (w *walk) reportUnsafe(found []payload.VRP) {
+	if len(found) == 0 || w.e.opt.UnsafeVRPs == Accept {
+		return
 	}
-	if len(found) > 0 && w.e.opt.UnsafeVRPs != Accept {
-		l := &pointLog{point: "unsafe-vrps"}
-		msg := fmt.Sprintf("%d VRPs overlap resources of rejected CAs and were filtered (unsafe-vrps is reject)", len(found))
-		level := slog.LevelWarn
-		if w.e.opt.UnsafeVRPs == Warn {
-			// The manual: info while the filter is off.
-			msg = fmt.Sprintf("%d VRPs overlap resources of rejected CAs and were kept (unsafe-vrps is warn)", len(found))
-			level = slog.LevelInfo
-		}
-		l.add(level, "", nil, msg)
-		for _, v := range found {
-			l.add(level, "", nil, fmt.Sprintf("unsafe VRP AS%d %s-%d", v.ASN, v.Prefix, v.MaxLength))
-		}
-		w.report.flush(w.e.log, l)
+	l := &pointLog{point: "unsafe-vrps"}
+	msg := fmt.Sprintf("%d VRPs overlap resources of rejected CAs and were filtered (unsafe-vrps is reject)", len(found))
+	level := slog.LevelWarn
+	if w.e.opt.UnsafeVRPs == Warn {
+		msg = fmt.Sprintf("%d VRPs overlap resources of rejected CAs and were kept (unsafe-vrps is warn)", len(found))
+		level = slog.LevelInfo
 	}
-	return found
+	l.add(level, "", nil, msg)
+	for _, v := range found {
+		l.add(level, "", nil, fmt.Sprintf("unsafe VRP AS%d %s-%d", v.ASN, v.Prefix, v.MaxLength))
+	}
+	w.report.flush(w.e.log, l)
 }
 
 func fullSpace(s rpki.IPSet, bits int) bool {

@@ -220,7 +220,7 @@ func TestRIPE2019Replay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Run(context.Background(), engine.StoreCollector{Store: st})
+	res, err := e.Run(context.Background(), engine.NewStoreCollector(st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestRIPE2019Replay(t *testing.T) {
 	// is stale and the point is rejected.
 	opt.Time = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	e, _ = engine.New(st, opt)
-	res, err = e.Run(context.Background(), engine.StoreCollector{Store: st})
+	res, err = e.Run(context.Background(), engine.NewStoreCollector(st))
 	if err != nil {
 		t.Fatal(err)
 	}

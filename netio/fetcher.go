@@ -333,7 +333,7 @@ func (r *Run) stale(repo string, err error) (string, bool, error) {
 func (r *Run) has(repo string) bool {
 	var ok bool
 	_ = r.c.cfg.Store.View(func(v *store.View) error { // an unreadable store means "nothing"
-		_, ok, _ = v.Repo(repo)
+		ok = v.HasRepo(repo)
 		return nil
 	})
 	return ok

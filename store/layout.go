@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -235,6 +236,30 @@ func getRepo(tx *bolt.Tx, key string) (repoRecord, bool, error) {
 		return repoRecord{}, false, fmt.Errorf("repository %s: record: %w", key, err)
 	}
 	return r, true, nil
+}
+
+// repoGen returns a repository's current generation without decoding
+// its fetch state, which a validation run asks for once per publication
+// point: records are written as {"gen":N,...}, so N is read directly,
+// and anything else takes the full decode.
+func repoGen(tx *bolt.Tx, key string) (uint64, bool, error) {
+	v := tx.Bucket(bucketRepos).Get([]byte(key))
+	if v == nil {
+		return 0, false, nil
+	}
+	const prefix = `{"gen":`
+	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
+		var gen uint64
+		i := 0
+		for ; i < len(rest) && i < 20 && rest[i] >= '0' && rest[i] <= '9'; i++ {
+			gen = gen*10 + uint64(rest[i]-'0')
+		}
+		if i > 0 && i < 20 && i < len(rest) && rest[i] == ',' {
+			return gen, true, nil
+		}
+	}
+	r, ok, err := getRepo(tx, key)
+	return r.Gen, ok, err
 }
 
 func putRepo(tx *bolt.Tx, key string, r repoRecord) error {

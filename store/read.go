@@ -91,11 +91,16 @@ func (v *View) Repos(fn func(key string, r Repo) error) error {
 // Repository returns the current objects of a repository, or nil if the
 // store has none.
 func (v *View) Repository(key string) *Objects {
-	r, ok, err := getRepo(v.tx, key)
+	gen, ok, err := repoGen(v.tx, key)
 	if !ok || err != nil {
 		return nil
 	}
-	return v.objects(v.tx.Bucket(bucketGens).Bucket(genKey(r.Gen)))
+	return v.objects(v.tx.Bucket(bucketGens).Bucket(genKey(gen)))
+}
+
+// HasRepo reports whether the store holds repository key.
+func (v *View) HasRepo(key string) bool {
+	return v.tx.Bucket(bucketRepos).Get([]byte(key)) != nil
 }
 
 // Point returns the objects that last validated at a publication point,
@@ -142,12 +147,22 @@ type Objects struct {
 	blobs *bolt.Bucket // chunk ID → packed object data
 
 	indexCursor, blobCursor *bolt.Cursor // reused by Get
+	key                     []byte       // reused by HashIn
 }
 
 // Get returns the object with the given URI.
 func (o *Objects) Get(uri string) (Object, bool) {
 	k := bytesOf(uri)
 	return o.object(k, seek(&o.indexCursor, o.index, k))
+}
+
+// HashIn returns the SHA-256 of the object dir+name, reading only the
+// index and building no string: a validation run that reuses its cached
+// results checks every file of every publication point this way.
+func (o *Objects) HashIn(dir string, name []byte) ([32]byte, bool) {
+	o.key = append(append(o.key[:0], dir...), name...)
+	_, hash, ok := parseEntry(seek(&o.indexCursor, o.index, o.key))
+	return hash, ok
 }
 
 func (o *Objects) object(uri, entry []byte) (Object, bool) {

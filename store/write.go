@@ -627,31 +627,47 @@ type PointObject struct {
 // that a broken update upstream cannot take them away. The objects are
 // not copied: the point refers to the data already stored.
 func (s *Store) KeepPoint(key string, objects []PointObject) error {
+	return s.KeepPoints([]KeptPoint{{Key: key, Objects: objects}})
+}
+
+// KeptPoint is one publication point for KeepPoints.
+type KeptPoint struct {
+	Key     string
+	Objects []PointObject
+}
+
+// KeepPoints is KeepPoint for many points in one commit: a run keeps
+// tens of thousands, and a commit each would wait for the disk as often.
+func (s *Store) KeepPoints(points []KeptPoint) error {
 	err := s.update(func(tx *bolt.Tx) error {
-		points := tx.Bucket(bucketPoints)
-		if points.Bucket([]byte(key)) != nil {
-			if err := points.DeleteBucket([]byte(key)); err != nil {
+		all := tx.Bucket(bucketPoints)
+		blobs := tx.Bucket(bucketBlobs)
+		for _, p := range points {
+			if all.Bucket([]byte(p.Key)) != nil {
+				if err := all.DeleteBucket([]byte(p.Key)); err != nil {
+					return err
+				}
+			}
+			b, err := all.CreateBucket([]byte(p.Key))
+			if err != nil {
 				return err
 			}
-		}
-		b, err := points.CreateBucket([]byte(key))
-		if err != nil {
-			return err
-		}
-		blobs := tx.Bucket(bucketBlobs)
-		for _, o := range objects {
-			data := o.Ref.slice(blobs.Get(binary.BigEndian.AppendUint64(nil, o.Ref.Chunk)))
-			if data == nil || sha256.Sum256(data) != o.Hash {
-				return fmt.Errorf("%s: object not in the store", o.URI)
-			}
-			if err := b.Put([]byte(o.URI), makeEntry(nil, o.Ref, &o.Hash)); err != nil {
-				return fmt.Errorf("%s: %w", o.URI, err)
+			for _, o := range p.Objects {
+				// A kept copy is what a broken update falls back to:
+				// check that the Ref still holds the bytes it should.
+				data := o.Ref.slice(blobs.Get(binary.BigEndian.AppendUint64(nil, o.Ref.Chunk)))
+				if data == nil || sha256.Sum256(data) != o.Hash {
+					return fmt.Errorf("%s: %s: object not in the store", p.Key, o.URI)
+				}
+				if err := b.Put([]byte(o.URI), makeEntry(nil, o.Ref, &o.Hash)); err != nil {
+					return fmt.Errorf("%s: %s: %w", p.Key, o.URI, err)
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: publication point %s: %w", key, err)
+		return fmt.Errorf("store: keep publication points: %w", err)
 	}
 	return nil
 }

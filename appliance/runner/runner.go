@@ -126,7 +126,7 @@ type Run struct {
 // fetch is false, and then removes data no run needs any more (unless
 // dirty).
 func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
-	var coll engine.Collector = engine.StoreCollector{Store: r.store}
+	var coll engine.Collector = engine.NewStoreCollector(r.store)
 	var nr *netio.Run
 	if fetch && r.coll != nil {
 		nr = r.coll.StartRun()

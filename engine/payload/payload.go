@@ -91,6 +91,8 @@ type Builder struct {
 	vrps  []sourced[VRP]
 	aspas []sourced[ASPA]
 	keys  []sourced[RouterKey]
+	// merged are builders handed to Merge, not yet joined.
+	merged []Builder
 }
 
 // AddVRP adds a VRP found in the object that src describes. Host bits
@@ -113,17 +115,46 @@ func (b *Builder) AddRouterKey(k RouterKey, src *Source) {
 	b.keys = append(b.keys, sourced[RouterKey]{k, src})
 }
 
-// Merge moves everything o holds into b and empties o.
+// Grow makes room for n more VRPs, so that adding a known number does
+// not reallocate on the way.
+func (b *Builder) Grow(n int) { b.vrps = slices.Grow(b.vrps, n) }
+
+// Merge moves everything o holds into b and empties o. The items are
+// joined once, in Build or FilterVRPs: appending each of tens of
+// thousands of small builders would copy the growing slices again and
+// again.
 func (b *Builder) Merge(o *Builder) {
-	b.vrps = append(b.vrps, o.vrps...)
-	b.aspas = append(b.aspas, o.aspas...)
-	b.keys = append(b.keys, o.keys...)
+	inner := o.merged
+	o.merged = nil
+	b.merged = append(b.merged, *o)
+	b.merged = append(b.merged, inner...)
 	*o = Builder{}
+}
+
+// join brings the merged builders' items into b's own slices.
+func (b *Builder) join() {
+	if len(b.merged) == 0 {
+		return
+	}
+	nv, na, nk := len(b.vrps), len(b.aspas), len(b.keys)
+	for _, m := range b.merged {
+		nv, na, nk = nv+len(m.vrps), na+len(m.aspas), nk+len(m.keys)
+	}
+	b.vrps = slices.Grow(b.vrps, nv-len(b.vrps))
+	b.aspas = slices.Grow(b.aspas, na-len(b.aspas))
+	b.keys = slices.Grow(b.keys, nk-len(b.keys))
+	for _, m := range b.merged {
+		b.vrps = append(b.vrps, m.vrps...)
+		b.aspas = append(b.aspas, m.aspas...)
+		b.keys = append(b.keys, m.keys...)
+	}
+	b.merged = nil
 }
 
 // FilterVRPs drops the VRPs for which keep returns false and returns
 // them sorted and unique, without their sources.
 func (b *Builder) FilterVRPs(keep func(VRP) bool) []VRP {
+	b.join()
 	var dropped []VRP
 	kept := b.vrps[:0]
 	for _, v := range b.vrps {
@@ -161,6 +192,7 @@ type Set struct {
 // several objects keeps every source; ASPAs of the same customer are
 // merged into one with the union of their providers. b is empty after.
 func (b *Builder) Build() *Set {
+	b.join()
 	s := &Set{}
 	s.vrps, s.vrpSources = dedupe(b.vrps, VRP.Compare)
 	s.keys, s.keySources = dedupe(b.keys, RouterKey.Compare)
@@ -192,7 +224,7 @@ func dedupe[T any](in []sourced[T], compare func(T, T) int) ([]T, [][]*Source) {
 	if len(in) == 0 {
 		return nil, nil
 	}
-	slices.SortFunc(in, func(x, y sourced[T]) int { return compare(x.item, y.item) })
+	sortParallel(in, func(x, y sourced[T]) int { return compare(x.item, y.item) })
 	// Equal items are adjacent after the sort, so their sources are too:
 	// one backing array holds every source list, instead of one small
 	// allocation per item (600,000 of them at global scale).
