@@ -6,6 +6,7 @@
 //	rovd-bench world --mutate 1 -o DIR          change 1% of its publication points
 //	rovd-bench serve DIR                        serve it over RRDP and rsync (see bench/world/serve)
 //	rovd-bench fetch DIR                        fetch it into an empty store: wall, CPU, peak RSS
+//	rovd-bench run --preset small -o DIR        benchmark rovd, rpki-client and FORT (see bench/harness)
 //
 // Options are GNU style (spf13/pflag). Exit codes: 0 success, 1 failure,
 // 2 usage error.

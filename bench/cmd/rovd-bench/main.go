@@ -16,6 +16,7 @@ var commands = []command{
 	{"world", "generate or mutate an RPKI test world", runWorld},
 	{"serve", "serve a world over RRDP (HTTPS) and rsync on loopback", runServe},
 	{"fetch", "fetch a served world into an empty store and measure it", runFetch},
+	{"run", "benchmark rovd beside rpki-client and FORT on a world", runRun},
 }
 
 func main() {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rovd/rovd/bench/harness"
+	"github.com/rovd/rovd/bench/world"
+)
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: rovd-bench run [--preset NAME] [options] -o DIR")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Runs the benchmark stages on the preset's world (built into DIR/world unless")
+		fmt.Fprintln(w, "it is there already): rovd beside rpki-client and FORT, each measured for wall")
+		fmt.Fprintln(w, "and CPU time and peak memory of its process tree and checked against the")
+		fmt.Fprintln(w, "world's truth. Results go to DIR/results.json and DIR/report.md; a stage whose")
+		fmt.Fprintln(w, "results are in DIR/results.json is skipped, so an interrupted run resumes.")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "options:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	fs.Usage = func() { usage(stderr) }
+	var (
+		out      = fs.StringP("output", "o", "", "output directory (required)")
+		preset   = fs.StringP("preset", "p", "small", "world preset: "+strings.Join(world.Presets, ", "))
+		runs     = fs.Int("runs", 0, "measured runs of each program (default 3, 1 for the world preset)")
+		stages   = fs.StringSlice("stages", []string{"validate"}, "stages to run: "+strings.Join(harness.StageNames(), ", "))
+		redo     = fs.Bool("redo", false, "run the stages again even if DIR/results.json holds their results")
+		peers    = fs.StringSlice("peers", harness.Peers, "peers to run beside rovd, each if installed; 'none' for none")
+		rovd     = fs.String("rovd", "", "the rovd binary (default: build ./cmd/rovd of this module into DIR/bin/rovd)")
+		keyCache = fs.String("key-cache", world.DefaultKeyCache(), "directory of cached CA keys")
+		timeout  = fs.Duration("timeout", harness.DefaultTimeout, "time limit of each program run")
+		mutate   = fs.Float64("mutate", 1, "percentage of publication points changed before each incremental run")
+		floor    = fs.Duration("floor-time", harness.DefaultFloorDuration, "how long RSA verification is measured for the signature floor")
+		quiet    = fs.BoolP("quiet", "q", false, "no world generator log")
+		help     = fs.BoolP("help", "h", false, "show this help")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *help {
+		usage(stdout)
+		return 0
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if slices.Equal(*peers, []string{"none"}) {
+		*peers = nil
+	}
+	level := slog.LevelInfo
+	if *quiet {
+		level = slog.LevelWarn
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	err := harness.Run(ctx, harness.Options{
+		Preset:        *preset,
+		Dir:           *out,
+		Runs:          *runs,
+		Stages:        *stages,
+		Redo:          *redo,
+		Peers:         *peers,
+		Rovd:          *rovd,
+		KeyCache:      *keyCache,
+		Timeout:       *timeout,
+		MutatePercent: *mutate,
+		FloorDuration: *floor,
+		Progress:      stderr,
+		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "rovd-bench run: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "finished in %s; report in %s/%s\n", time.Since(start).Round(time.Second), *out, harness.ReportFile)
+	return 0
+}

@@ -1,0 +1,59 @@
+// Package harness runs rovd's end-to-end benchmarks: rovd and its peers
+// (rpki-client, FORT) on the same generated world (bench/world), each
+// measured for wall and CPU time and peak memory of its whole process
+// tree, checked against the world's ground truth and set beside a
+// physical bound measured in the same run. It is what 'rovd-bench run'
+// executes.
+//
+// # Stages
+//
+// A run is a list of stages (Stage). Each stage measures one aspect
+// ("validate": a full and an incremental validation from a filled store)
+// and stores its results under its name in DIR/results.json; a stage
+// whose results are already there is skipped, so an interrupted run
+// resumes where it stopped. DIR/report.md is rendered from results.json
+// after every stage.
+//
+// # Layout of DIR
+//
+//	world/               the world (bench/world), reused if world.json exists
+//	bin/rovd             rovd built from this module (unless Options.Rovd is set)
+//	rovd-store/          rovd's repository directory (-r)
+//	peers/NAME/          a peer's offline cache and output
+//	out/                 every program's VRP output, one file per run
+//	logs/                every program's stdout and stderr, one file per run
+//	results.json         Results
+//	report.md            the tables
+//
+// # Peers
+//
+// Peers run offline on a copy of the world's rsync tree made of hard
+// links. rpki-client 8.2 with -n reads CACHE/HOST[:PORT]/MODULE/PATH for
+// rsync URIs and CACHE/ta/TAL/FILE for the certificate of the TAL named
+// TAL.tal; -n is all it needs offline (-r and -R only choose how to
+// fetch). Run as root it drops to the _rpki-client user, so its input
+// must be reachable by that user: when DIR is not, its input goes into
+// a temporary directory instead. FORT 1.5 with --work-offline reads
+// CACHE/HOST[:PORT]/PATH for rsync and HTTPS URIs alike, so the rsync
+// tree (which holds the TA certificates under MODULE/ta/) serves it as
+// is. Both accept the world's 127.0.0.1:PORT hosts offline. Neither has
+// a validation time option: they validate at the current time, so a
+// world is usable for them for the 24 hours its manifests live.
+//
+// # Measurement
+//
+// A program runs in its own process group, its output going straight
+// to a log file. Every SampleInterval the harness walks /proc for the
+// program's process tree and sums VmRSS and RssAnon over it; the peaks
+// of these sums are the reported peak RSS and peak anonymous RSS (the
+// peak RSS is at least the largest VmHWM of any one process, which
+// catches a burst between two samples). CPU time is the larger of the
+// rusage wait4 returns for the program (which includes every descendant
+// it waited for) and the last sampled sum over the tree of each
+// process's own and reaped children's time (which covers descendants
+// not waited for, while they live). Cancelling the context kills the
+// whole group.
+//
+// The package depends on bench/world and the standard library; nothing
+// in rovd imports it.
+package harness

@@ -1,0 +1,46 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+)
+
+// ParseStat and ParseStatus expose the /proc parsers to the tests.
+var (
+	ParseStat   = parseStat
+	ParseStatus = parseStatus
+	LinkTree    = linkTree
+	ReachableBy = reachableBy
+	PeerUsable  = peerUsable
+
+	SampleByScan     = sampleByScan
+	SampleByChildren = sampleByChildren
+)
+
+// FuncStage is a stage made of functions, for tests of Run.
+type FuncStage struct {
+	StageName string
+	RunFunc   func(ctx context.Context, env *Env) (any, error)
+}
+
+func (s FuncStage) Name() string                                   { return s.StageName }
+func (s FuncStage) Run(ctx context.Context, env *Env) (any, error) { return s.RunFunc(ctx, env) }
+func (s FuncStage) Report(w io.Writer, raw json.RawMessage) error {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// SetStages replaces the stage list for a test and returns the function
+// that restores it.
+func SetStages(s ...Stage) (restore func()) {
+	old := stages
+	stages = s
+	return func() { stages = old }
+}
