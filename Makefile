@@ -93,8 +93,19 @@ demo: build
 	@echo "== the world served over HTTPS RRDP and rsync on loopback, fetched into a new store"
 	./rovd-bench fetch --store $(DEMO_DIR)/store $(DEMO_DIR)/world
 	./rovd-bench fetch --rsync --store $(DEMO_DIR)/store-rsync $(DEMO_DIR)/world
-	@echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; inspect sees those an"
-	@echo " object shows on its own, the others need its issuer and come with validation)"
+	@echo "== rovd vrps: fetch the served world, validate it, and summarise the VRPs"
+	@rm -rf $(DEMO_DIR)/repository; \
+	 ./rovd-bench serve $(DEMO_DIR)/world > $(DEMO_DIR)/serve.log 2>&1 & pid=$$!; \
+	 trap "kill $$pid 2>/dev/null" EXIT; \
+	 for i in $$(seq 100); do grep -q '^serving' $(DEMO_DIR)/serve.log && break; sleep 0.1; done; \
+	 ./rovd -r $(DEMO_DIR)/repository -t $(DEMO_DIR)/world/tals --allow-dubious-hosts \
+	   --rrdp-root-cert $(DEMO_DIR)/world/serve/ca.pem -q vrps -f summary && \
+	 ./rovd -r $(DEMO_DIR)/repository -t $(DEMO_DIR)/world/tals -q vrps -n -f csv -o $(DEMO_DIR)/vrps.csv && \
+	 tail -n +2 $(DEMO_DIR)/vrps.csv | sort > $(DEMO_DIR)/vrps.sorted && \
+	 tail -n +2 $(DEMO_DIR)/world/truth/vrps.csv | sort | cmp -s - $(DEMO_DIR)/vrps.sorted && \
+	 echo "$$(wc -l < $(DEMO_DIR)/vrps.sorted) VRPs in $(DEMO_DIR)/vrps.csv, exactly the world's ground truth"
+	@echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; rovd -v vrps shows"
+	@echo " the warnings they cause)"
 
 clean:
 	rm -rf rovd rovd-bench $(DEMO_DIR)
