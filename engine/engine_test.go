@@ -190,3 +190,21 @@ func TestSmallWorldTruth(t *testing.T) {
 }
 
 func tempDir() (string, error) { return os.MkdirTemp("", "rovd-engine-test-") }
+
+// TestTALLabel checks that tal-label renames a trust anchor in the
+// payload's sources.
+func TestTALLabel(t *testing.T) {
+	bw, err := smallWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := importWorld(t, bw)
+	res := runEngine(t, st, bw, func(o *engine.Options) { o.TALLabels = map[string]string{"ta-1": "RIPE NCC"} })
+	seen := map[string]int{}
+	for i := range res.Set.VRPs() {
+		seen[res.Set.VRPSources(i)[0].TA]++
+	}
+	if seen["RIPE NCC"] == 0 || seen["ta-2"] == 0 || seen["ta-1"] != 0 {
+		t.Errorf("trust anchors of the VRPs: %v", seen)
+	}
+}

@@ -78,6 +78,13 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	rng = rand.New(rand.NewPCG(7, seed))
 	t.Logf("seed %d", seed)
 
+	// A TAL directory with only the first trust anchor: a changed TAL
+	// set.
+	oneTAL := t.TempDir()
+	if out, err := exec.Command("cp", filepath.Join(dir, "tals", "ta-1.tal"), oneTAL).CombinedOutput(); err != nil {
+		t.Fatalf("copy TAL: %v %s", err, out)
+	}
+
 	now := bw.w.Config.Now
 	at := now
 	opts := func(o *engine.Options) { o.Time = at }
@@ -86,7 +93,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		t.Fatalf("%d cache hits in the first run", first.Report.Counts.CacheHits)
 	}
 
-	const rounds = 8
+	const rounds = 12
 	hits := 0
 	for round := range rounds {
 		var did []string
@@ -120,11 +127,35 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		case 5:
 			did = append(did, "no change")
 		}
-		policy := func(o *engine.Options) {}
-		if rng.IntN(3) == 0 {
+		// Settings that change what points give: each run may pick
+		// some at random; the cache must notice.
+		var changes []func(*engine.Options)
+		if rng.IntN(4) == 0 {
 			stale := engine.Policy(rng.IntN(3))
-			policy = func(o *engine.Options) { o.Stale = stale }
+			changes = append(changes, func(o *engine.Options) { o.Stale = stale })
 			did = append(did, "stale="+stale.String())
+		}
+		if rng.IntN(4) == 0 {
+			unknown := engine.Policy(rng.IntN(3))
+			changes = append(changes, func(o *engine.Options) { o.UnknownObjects = unknown })
+			did = append(did, "unknown-objects="+unknown.String())
+		}
+		if rng.IntN(6) == 0 {
+			changes = append(changes, func(o *engine.Options) { o.Strict = true })
+			did = append(did, "strict")
+		}
+		if rng.IntN(6) == 0 {
+			changes = append(changes, func(o *engine.Options) { o.TALLabels = map[string]string{"ta-1": "renamed"} })
+			did = append(did, "tal-label")
+		}
+		if rng.IntN(6) == 0 {
+			changes = append(changes, func(o *engine.Options) { o.TALDir = oneTAL })
+			did = append(did, "one TAL")
+		}
+		policy := func(o *engine.Options) {
+			for _, c := range changes {
+				c(o)
+			}
 		}
 		incr := runEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o) })
 		full := runEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o); o.ColdCache = true; o.Persist = false })
