@@ -159,6 +159,39 @@ func TestVRPsServedWorld(t *testing.T) {
 		}
 	})
 
+	t.Run("dirty", func(t *testing.T) {
+		// Data no run uses any more goes after the run, unless --dirty:
+		// here the RRDP repositories, once rsync is the only transport.
+		own := append([]string{"-r", t.TempDir()}, base...)
+		repos := func() (rrdp, rsync int) {
+			out := t.TempDir()
+			if status, _, errs := rovd(t, append(own, "dump", "-o", out)...); status != cli.ExitOK {
+				t.Fatalf("dump: %d %s", status, errs)
+			}
+			data, _ := os.ReadFile(filepath.Join(out, "repositories.json"))
+			var idx dump.Index
+			if err := json.Unmarshal(data, &idx); err != nil {
+				t.Fatal(err)
+			}
+			return len(idx.RRDP), len(idx.Rsync)
+		}
+		for _, step := range []struct {
+			args        []string
+			rrdp, rsync int
+		}{
+			{[]string{"update"}, 2, 0},
+			{[]string{"--disable-rrdp", "--dirty", "update"}, 2, 2},
+			{[]string{"--disable-rrdp", "update"}, 0, 2},
+		} {
+			if status, _, errs := rovd(t, append(own, step.args...)...); status != cli.ExitOK {
+				t.Fatalf("%v: %d %s", step.args, status, errs)
+			}
+			if rrdp, rsync := repos(); rrdp != step.rrdp || rsync != step.rsync {
+				t.Errorf("after %v: %d RRDP and %d rsync repositories, want %d and %d", step.args, rrdp, rsync, step.rrdp, step.rsync)
+			}
+		}
+	})
+
 	// Everything above was fresh: --complete succeeds. With the servers
 	// gone, update serves the stored data and --complete says so.
 	if status, _, errs := rovd(t, with("update", "--complete")...); status != cli.ExitOK {
