@@ -180,7 +180,14 @@ func TestIncrementalEqualsFull(t *testing.T) {
 }
 
 // fmtCounts renders counts; fmt prints maps in key order.
-func fmtCounts(c engine.Counts) string { return fmt.Sprintf("%+v", c) }
+func fmtCounts(c engine.Counts) string {
+	byRepo := map[string]engine.RepoCounts{}
+	for k, v := range c.ByRepo {
+		byRepo[k] = *v
+	}
+	c.ByRepo = nil
+	return fmt.Sprintf("%+v %+v", c, byRepo)
+}
 
 // withdraw removes uri from the repository that holds it.
 func withdraw(t *testing.T, st *store.Store, uri string) {

@@ -43,6 +43,27 @@ type Counts struct {
 	// CacheHits counts the points whose result came from the validation
 	// cache.
 	CacheHits int
+	// ByRepo counts points and VRPs (before deduplication) by the
+	// repository they came from: notification URI or rsync module.
+	ByRepo map[string]*RepoCounts
+}
+
+// RepoCounts are one repository's share of a run.
+type RepoCounts struct {
+	PointsValid, PointsRejected, PointsLastGood int
+	VRPs                                        int
+}
+
+func (c *Counts) repo(key string) *RepoCounts {
+	if c.ByRepo == nil {
+		c.ByRepo = map[string]*RepoCounts{}
+	}
+	rc := c.ByRepo[key]
+	if rc == nil {
+		rc = &RepoCounts{}
+		c.ByRepo[key] = rc
+	}
+	return rc
 }
 
 // Report is everything a run found. Its fields are final once Run

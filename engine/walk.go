@@ -245,16 +245,24 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 	if err != nil {
 		return err
 	}
+	repo := repositoryOf(t.cert)
 	if pt == nil {
-		w.report.update(func(c *Counts) { c.PointsRejected++ })
+		w.report.update(func(c *Counts) {
+			c.PointsRejected++
+			c.repo(repo).PointsRejected++
+		})
 		w.reject(issuer)
 		return nil
 	}
 	w.report.update(func(c *Counts) {
 		c.PointsValid++
+		rc := c.repo(repo)
+		rc.PointsValid++
 		if pt.lastGood {
 			c.PointsLastGood++
+			rc.PointsLastGood++
 		}
+		rc.VRPs += pt.payload.Len()
 	})
 	b.Merge(&pt.payload)
 	for _, child := range pt.children {

@@ -115,6 +115,15 @@ func (b *Builder) AddRouterKey(k RouterKey, src *Source) {
 	b.keys = append(b.keys, sourced[RouterKey]{k, src})
 }
 
+// Len returns the number of VRPs added so far, duplicates included.
+func (b *Builder) Len() int {
+	n := len(b.vrps)
+	for _, m := range b.merged {
+		n += len(m.vrps)
+	}
+	return n
+}
+
 // Grow makes room for n more VRPs, so that adding a known number does
 // not reallocate on the way.
 func (b *Builder) Grow(n int) { b.vrps = slices.Grow(b.vrps, n) }
