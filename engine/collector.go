@@ -79,16 +79,8 @@ func (c *StoreCollector) find(keys []string) (string, bool, error) {
 
 // rsyncModuleKey returns the store key of the rsync module uri lies in.
 func rsyncModuleKey(uri string) (string, bool) {
-	rest, ok := strings.CutPrefix(uri, "rsync://")
+	host, module, ok := store.SplitModule(uri)
 	if !ok {
-		return "", false
-	}
-	host, rest, ok := strings.Cut(rest, "/")
-	if !ok || host == "" {
-		return "", false
-	}
-	module, _, _ := strings.Cut(rest, "/")
-	if module == "" {
 		return "", false
 	}
 	return store.RsyncRepoKey(host, module), true

@@ -58,9 +58,15 @@ func importWorld(t *testing.T, bw *builtWorld) *store.Store {
 
 func runEngine(t *testing.T, st *store.Store, bw *builtWorld, change func(*engine.Options)) *engine.Result {
 	t.Helper()
+	return validate(t, st, filepath.Join(bw.dir, "tals"), bw.w.Config.Now, change)
+}
+
+// validate runs the engine once over st, offline.
+func validate(t testing.TB, st *store.Store, talDir string, at time.Time, change func(*engine.Options)) *engine.Result {
+	t.Helper()
 	opt := engine.DefaultOptions()
-	opt.TALDir = filepath.Join(bw.dir, "tals")
-	opt.Time = bw.w.Config.Now
+	opt.TALDir = talDir
+	opt.Time = at
 	if change != nil {
 		change(&opt)
 	}

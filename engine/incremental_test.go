@@ -188,25 +188,3 @@ func fmtCounts(c engine.Counts) string {
 	c.ByRepo = nil
 	return fmt.Sprintf("%+v %+v", c, byRepo)
 }
-
-// withdraw removes uri from the repository that holds it.
-func withdraw(t *testing.T, st *store.Store, uri string) {
-	t.Helper()
-	rest := strings.TrimPrefix(uri, "rsync://")
-	parts := strings.SplitN(rest, "/", 3)
-	repo := store.RsyncRepoKey(parts[0], parts[1])
-	var info store.Repo
-	var hash [32]byte
-	err := st.View(func(v *store.View) error {
-		info, _, _ = v.Repo(repo)
-		o, _ := v.Repository(repo).Get(uri)
-		hash = o.Hash
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Apply(repo, info, []store.Change{{URI: uri, Withdraw: true, HasHash: true, Hash: hash}}); err != nil {
-		t.Fatal(err)
-	}
-}

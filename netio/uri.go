@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/rovd/rovd/store"
 )
 
 // CheckObjectURI checks an rsync URI that names an object (RFC 5781, as
@@ -49,16 +51,14 @@ func CheckObjectURI(uri string) error {
 // RsyncModule splits an rsync URI into its host (with port, if any) and
 // module, and returns the module's URI rsync://HOST/MODULE/.
 func RsyncModule(uri string) (host, module, base string, err error) {
-	rest, ok := strings.CutPrefix(uri, "rsync://")
-	if !ok {
+	if !strings.HasPrefix(uri, "rsync://") {
 		return "", "", "", fmt.Errorf("%q: not an rsync URI", uri)
 	}
-	host, rest, _ = strings.Cut(rest, "/")
-	module, _, _ = strings.Cut(rest, "/")
-	if host == "" || module == "" || module == "." || module == ".." {
+	host, module, ok := store.SplitModule(uri)
+	if !ok {
 		return "", "", "", fmt.Errorf("%q: no host and module", uri)
 	}
-	return host, module, "rsync://" + host + "/" + module + "/", nil
+	return host, module, store.RsyncRepoKey(host, module), nil
 }
 
 // ErrDubiousHost is returned for a URI whose host is one the manual calls

@@ -20,6 +20,21 @@ func RsyncRepoKey(host, module string) string {
 	return "rsync://" + host + "/" + module + "/"
 }
 
+// SplitModule returns the host and module of an rsync URI
+// rsync://HOST/MODULE/..., and false if it is not one.
+func SplitModule(uri string) (host, module string, ok bool) {
+	rest, ok := strings.CutPrefix(uri, "rsync://")
+	if !ok {
+		return "", "", false
+	}
+	host, rest, _ = strings.Cut(rest, "/")
+	module, _, _ = strings.Cut(rest, "/")
+	if host == "" || module == "" || module == "." || module == ".." {
+		return "", "", false
+	}
+	return host, module, true
+}
+
 // ImportModule replaces the content of repository repo with the files
 // under dir, each stored as base + its slash-separated path below dir.
 // Files over maxSize bytes (when maxSize > 0) are skipped and reported
