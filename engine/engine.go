@@ -87,6 +87,9 @@ type Options struct {
 	// Threads is the number of validation workers (validation-threads,
 	// default the number of CPUs).
 	Threads int
+	// Exceptions are the local exceptions (exceptions, RFC 8416),
+	// applied to every run's result; nil for none.
+	Exceptions *payload.SLURM
 	// ColdCache ignores the validation cache in this run: every point is
 	// validated in full (and the cache written anew).
 	ColdCache bool
@@ -173,7 +176,9 @@ type Result struct {
 	// Unsafe are the VRPs that overlap resources of rejected CAs: left
 	// out of Set under unsafe-vrps=reject, kept in it otherwise.
 	Unsafe []payload.VRP
-	Report *Report
+	// Exceptions counts what the local exceptions changed.
+	Exceptions payload.ExceptionCounts
+	Report     *Report
 	// Used are the repositories and publication points the run looked
 	// at: what a cleanup must keep.
 	Used Used

@@ -80,8 +80,20 @@ func readLimited(path string, limit int64) ([]byte, error) {
 func (w *walk) trustAnchor(ctx context.Context, t *task) bool {
 	log := &pointLog{point: t.certURI}
 	defer w.report.flush(w.e.log, log)
+	// As for repositories, --complete counts a failure only if no URI
+	// brought the certificate without one; a trust anchor left without
+	// a certificate counts too.
+	failed := true
+	defer func() {
+		if failed {
+			w.report.mu.Lock()
+			w.report.Incomplete = true
+			w.report.mu.Unlock()
+		}
+	}()
 	for _, uri := range t.tal.URIs {
-		repo, _, err := w.coll.FetchTA(ctx, uri)
+		repo, _, fetchErr := w.coll.FetchTA(ctx, uri)
+		err := fetchErr
 		if repo == "" {
 			if err == nil {
 				err = errNoData
@@ -119,6 +131,7 @@ func (w *walk) trustAnchor(ctx context.Context, t *task) bool {
 			continue
 		}
 		t.cert, t.certURI, t.certHash = cert, uri, sha256.Sum256(data)
+		failed = fetchErr != nil
 		t.chain = payload.Validity{NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}
 		// Problems with other URIs of a TAL that worked in the end are
 		// not worth a warning.

@@ -138,6 +138,11 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 	if isUnsafe != nil && e.opt.UnsafeVRPs == Reject {
 		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
 	}
+	if e.opt.Exceptions != nil {
+		// After the unsafe VRP filter, so that an assertion is never
+		// taken for an unsafe VRP.
+		res.Exceptions = all.ApplySLURM(e.opt.Exceptions, nil)
+	}
 	res.Set = all.Build()
 	if isUnsafe != nil && e.opt.UnsafeVRPs != Reject {
 		// Only reported: a read of the finished set costs less than

@@ -159,6 +159,50 @@ func TestVRPsServedWorld(t *testing.T) {
 		}
 	})
 
+	t.Run("exceptions", func(t *testing.T) {
+		asn := strings.Split(want[0], ",")[0]
+		slurm := filepath.Join(t.TempDir(), "local.json")
+		doc := `{"slurmVersion": 1,
+  "validationOutputFilters": {"prefixFilters": [{"asn": ` + strings.TrimPrefix(asn, "AS") + `}], "bgpsecFilters": []},
+  "locallyAddedAssertions": {"prefixAssertions": [{"asn": 64496, "prefix": "198.51.100.0/24", "maxPrefixLength": 24}], "bgpsecAssertions": []}}`
+		if err := os.WriteFile(slurm, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		status, out, errs := rovd(t, with("-x", slurm, "vrps", "-n")...)
+		if status != cli.ExitOK {
+			t.Fatalf("status %d: %s", status, errs)
+		}
+		got := csvLines(t, out)
+		if !slices.Contains(got, "AS64496,198.51.100.0/24,24,N/A") {
+			t.Error("the asserted VRP is missing")
+		}
+		for _, l := range got {
+			if strings.HasPrefix(l, asn+",") {
+				t.Errorf("%s not filtered", l)
+			}
+		}
+		bad := filepath.Join(t.TempDir(), "bad.json")
+		os.WriteFile(bad, []byte(`{"slurmVersion": 2}`), 0o644)
+		if status, _, errs := rovd(t, with("-x", bad, "vrps", "-n")...); status != cli.ExitError || !strings.Contains(errs, "bad.json") {
+			t.Errorf("bad exceptions file: status %d: %s", status, errs)
+		}
+	})
+
+	t.Run("dubious hosts and object size", func(t *testing.T) {
+		// The world lives on 127.0.0.1 with ports: without
+		// --allow-dubious-hosts nothing of it is fetched. With objects
+		// capped below their size, no repository can be stored.
+		for _, args := range [][]string{
+			{"-t", srv.TALDir(), "--rrdp-root-cert", srv.CAFile(), "-q"},
+			append(slices.Clone(base), "--max-object-size", "300"),
+		} {
+			status, out, errs := rovd(t, append(append([]string{"-r", t.TempDir()}, args...), "vrps", "--complete")...)
+			if status != cli.ExitIncomplete || len(csvLines(t, out)) != 0 {
+				t.Errorf("%v: status %d, %d VRPs: %s", args, status, len(csvLines(t, out)), errs)
+			}
+		}
+	})
+
 	t.Run("dirty", func(t *testing.T) {
 		// Data no run uses any more goes after the run, unless --dirty:
 		// here the RRDP repositories, once rsync is the only transport.

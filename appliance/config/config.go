@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rovd/rovd/engine"
+	"github.com/rovd/rovd/engine/payload"
 )
 
 // Config is the effective configuration of a rovd process.
@@ -214,6 +216,49 @@ func (c *Config) Resolve(changed func(name string) bool) error {
 		}
 	}
 	return nil
+}
+
+// LoadExceptions reads and merges the local exceptions files; nil
+// without any.
+func (c *Config) LoadExceptions() (*payload.SLURM, error) {
+	if len(c.Exceptions) == 0 {
+		return nil, nil
+	}
+	files := make([]*payload.SLURM, 0, len(c.Exceptions))
+	for _, path := range c.Exceptions {
+		data, err := readLimited(path, payload.MaxSLURMSize)
+		if err != nil {
+			return nil, fmt.Errorf("--exceptions: %w", err)
+		}
+		s, err := payload.ParseSLURM(data)
+		if err != nil {
+			return nil, fmt.Errorf("--exceptions: %s: %w", path, err)
+		}
+		s.Path = path
+		files = append(files, s)
+	}
+	merged, err := payload.MergeSLURM(files...)
+	if err != nil {
+		return nil, fmt.Errorf("--exceptions: %w", err)
+	}
+	return merged, nil
+}
+
+// readLimited reads a file of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // EngineOptions returns the engine's settings.

@@ -92,14 +92,18 @@ func Write(w io.Writer, set *payload.Set, opt Options) error {
 }
 
 // ta returns the trust anchor a payload item is attributed to: the first
-// of its sources in sort order, so that output is stable.
+// of its sources in sort order, so that output is stable, preferring a
+// trust anchor to a local exception, which has none and shows as "N/A"
+// as in Routinator.
 func ta(srcs []*payload.Source) string {
-	if len(srcs) == 0 {
-		return ""
+	best := ""
+	for _, s := range srcs {
+		if s.TA != "" && (best == "" || s.TA < best) {
+			best = s.TA
+		}
 	}
-	best := srcs[0].TA
-	for _, s := range srcs[1:] {
-		best = min(best, s.TA)
+	if best == "" {
+		return "N/A"
 	}
 	return best
 }

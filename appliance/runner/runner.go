@@ -49,6 +49,10 @@ func Open(cfg *config.Config, log *slog.Logger, offline bool) (*Runner, error) {
 	r.store = st
 	eo := cfg.EngineOptions()
 	eo.Persist = !offline
+	if eo.Exceptions, err = cfg.LoadExceptions(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	eo.Logger = log
 	if r.eng, err = engine.New(st, eo); err != nil {
 		st.Close()
