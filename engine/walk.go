@@ -163,7 +163,24 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 // push queues a CA for fetching.
 func (w *walk) push(t *task) {
 	w.pending.Add(1)
+	if q, ok := w.coll.(quickCollector); ok && t.cert != nil && q.Ready(t.cert.Notify, t.cert.CARepository) {
+		// Already fetched in this run (most CAs share a repository
+		// with many others): no need to queue for a fetch worker.
+		if !t.ta.addRepo(repositoryOf(t.cert), w.e.opt.MaxReposPerTA) {
+			t.tooManyRepos = true
+		} else {
+			t.repo, t.fresh, t.fetchErr = w.coll.Fetch(context.Background(), t.cert.Notify, t.cert.CARepository)
+		}
+		w.validateQ.push(t)
+		return
+	}
 	w.fetchQ.push(t)
+}
+
+// quickCollector is a Collector that can tell that Fetch would answer at
+// once, from what it already did in the run.
+type quickCollector interface {
+	Ready(notify, caRepository string) bool
 }
 
 // done marks a CA finished; the last one ends the run.
