@@ -166,11 +166,7 @@ func (w *walk) push(t *task) {
 	if q, ok := w.coll.(quickCollector); ok && t.cert != nil && q.Ready(t.cert.Notify, t.cert.CARepository) {
 		// Already fetched in this run (most CAs share a repository
 		// with many others): no need to queue for a fetch worker.
-		if !t.ta.addRepo(repositoryOf(t.cert), w.e.opt.MaxReposPerTA) {
-			t.tooManyRepos = true
-		} else {
-			t.repo, t.fresh, t.fetchErr = w.coll.Fetch(context.Background(), t.cert.Notify, t.cert.CARepository)
-		}
+		w.fetch(context.Background(), t)
 		w.validateQ.push(t)
 		return
 	}
@@ -198,19 +194,26 @@ func (w *walk) fetchLoop(ctx context.Context) {
 			return
 		}
 		if ctx.Err() == nil {
-			if t.cert == nil {
-				// A trust anchor: its certificate comes in validate,
-				// one TAL URI after the other.
-			} else if !t.ta.addRepo(repositoryOf(t.cert), w.e.opt.MaxReposPerTA) {
-				// Checked before fetching: a hostile tree must not make
-				// the run fetch without end.
-				t.tooManyRepos = true
-			} else {
-				t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
-			}
+			w.fetch(ctx, t)
 		}
 		w.validateQ.push(t)
 	}
+}
+
+// fetch asks the collector for a CA's repository. A trust anchor's
+// certificate is fetched in validation instead, one TAL URI after the
+// other.
+func (w *walk) fetch(ctx context.Context, t *task) {
+	if t.cert == nil {
+		return
+	}
+	if !t.ta.addRepo(repositoryOf(t.cert), w.e.opt.MaxReposPerTA) {
+		// Checked before fetching: a hostile tree must not make the run
+		// fetch without end.
+		t.tooManyRepos = true
+		return
+	}
+	t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
 }
 
 func (w *walk) validateLoop(ctx context.Context, b *payload.Builder) {
