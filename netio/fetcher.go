@@ -322,6 +322,45 @@ func (r *Run) Fetch(ctx context.Context, notify, caRepository string) (repo stri
 	return module, true, nil
 }
 
+// Ready reports whether Fetch would answer at once for this CA, because
+// the repositories it would use were already fetched in this run. The
+// engine then asks from its validation workers, without queueing the CA
+// for a fetch; false only means it cannot tell.
+func (r *Run) Ready(notify, caRepository string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	done := func(key string) (Status, bool) {
+		f := r.fetches[key]
+		if f == nil {
+			return Status{}, false
+		}
+		select {
+		case <-f.ready:
+			return f.status, true
+		default:
+			return Status{}, false
+		}
+	}
+	if notify != "" && r.c.rrdp != nil {
+		st, ok := done(notify)
+		if !ok {
+			return false
+		}
+		if st.Err == nil {
+			return true
+		}
+	}
+	if r.c.rsync == nil {
+		return true
+	}
+	_, _, module, err := RsyncModule(caRepository)
+	if err != nil {
+		return true
+	}
+	_, ok := done(module)
+	return ok
+}
+
 // stale returns what the store has for repo after a failed fetch.
 func (r *Run) stale(repo string, err error) (string, bool, error) {
 	if r.has(repo) {

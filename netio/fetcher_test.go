@@ -78,11 +78,17 @@ func (f *fixture) fetchAll(t *testing.T) []netio.Status {
 	run := f.c.StartRun()
 	defer run.Done()
 	for _, repo := range f.srv.Repositories() {
+		if run.Ready(repo.NotifyURI(), repo.RsyncBase()+"ta-1/") {
+			t.Errorf("%s ready before it was fetched", repo.Name)
+		}
 		// Twice: the second ask must not fetch again.
 		for range 2 {
 			if res := resultOf(run.Fetch(ctx, repo.NotifyURI(), repo.RsyncBase()+"ta-1/")); res.Err != nil || !res.Fresh {
 				t.Fatalf("fetch %s: %+v", repo.Name, res)
 			}
+		}
+		if !run.Ready(repo.NotifyURI(), repo.RsyncBase()+"ta-2/") {
+			t.Errorf("%s not ready after it was fetched", repo.Name)
 		}
 	}
 	return run.Statuses()
@@ -237,6 +243,10 @@ func TestRsyncFallback(t *testing.T) {
 	res := resultOf(run.Fetch(context.Background(), notify, repo.RsyncBase()+"ta-1/"))
 	if res.Repo != repo.RsyncBase() || !res.Fresh || res.Err != nil {
 		t.Fatalf("fetch with a broken RRDP server: %+v, want fresh rsync data", res)
+	}
+	// The failed RRDP repository and the rsync module are both done.
+	if !run.Ready(notify, repo.RsyncBase()+"ta-2/") {
+		t.Error("not ready after the rsync fallback")
 	}
 	if diff := cmp.Diff(len(served(t, srv.Dir(), repo, true)), len(stored(t, f.store, repo.RsyncBase()))); diff != "" {
 		t.Errorf("rsync fallback object count (-want +got): %s", diff)
