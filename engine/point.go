@@ -140,6 +140,12 @@ type pointFile struct {
 func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, prev *rpki.Manifest, log *pointLog) *pointResult {
 	mftURI, caRepo := t.cert.Manifest, t.cert.CARepository
 	rec := newRecorder(w.at, log)
+	if !strings.HasPrefix(mftURI, caRepo) {
+		// The SIA names the manifest of the CA's own publication point
+		// (RFC 6487 §4.8.8.1); one elsewhere would list another's files.
+		log.add(slog.LevelWarn, mftURI, &rpki.Problem{Ref: "RFC 6487 §4.8.8.1"}, "manifest is not in the CA's repository "+caRepo)
+		return nil
+	}
 	mo, ok := objs.Get(mftURI)
 	if !ok {
 		log.add(slog.LevelWarn, mftURI, nil, "manifest not found")
