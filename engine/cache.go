@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rovd/rovd/engine/payload"
@@ -36,7 +38,7 @@ import (
 
 // cacheVersion changes whenever the encoding or the rules behind it
 // change, so that an older rovd's entries are never reused.
-const cacheVersion = 3
+const cacheVersion = 4
 
 // cacheEntry is one point's cached result.
 type cacheEntry struct {
@@ -160,10 +162,10 @@ type replayer struct {
 	fp       [32]byte
 	mft      [32]byte
 	objs     *store.Objects
+	hashes   *store.Hashes
 	pt       *pointResult
 	chain    payload.Validity
 	srcs     []payload.Source
-	nsrc     int
 	findings []Finding
 	counts   []cachedCount
 	nstale   int
@@ -176,7 +178,10 @@ func (r *replayer) header(from, until int64, fp, mft [32]byte, chain payload.Val
 }
 
 func (r *replayer) file(name []byte, hash [32]byte) bool {
-	h, ok := r.objs.HashIn(r.t.cert.CARepository, name)
+	if r.hashes == nil {
+		r.hashes = r.objs.Hashes(r.t.cert.CARepository)
+	}
+	h, ok := r.hashes.Hash(name)
 	return ok && h == hash
 }
 
@@ -249,6 +254,9 @@ func (r *recorder) source(s *payload.Source, caRepo string) uint32 {
 // entry finishes the record of a point that validated.
 func (r *recorder) entry(fp [32]byte, log *pointLog) []byte {
 	r.e.fingerprint = fp
+	// In name order, the order of the store's index: a hit then finds
+	// the files by stepping through it.
+	slices.SortFunc(r.e.files, func(a, b cachedFile) int { return strings.Compare(a.name, b.name) })
 	r.e.from = r.at.Unix()
 	r.e.until = math.MaxInt64
 	if !r.next.IsZero() {

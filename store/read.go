@@ -157,11 +157,62 @@ func (o *Objects) Get(uri string) (Object, bool) {
 }
 
 // HashIn returns the SHA-256 of the object dir+name, reading only the
-// index and building no string: a validation run that reuses its cached
-// results checks every file of every publication point this way.
+// index and building no string.
 func (o *Objects) HashIn(dir string, name []byte) ([32]byte, bool) {
 	o.key = append(append(o.key[:0], dir...), name...)
 	_, hash, ok := parseEntry(seek(&o.indexCursor, o.index, o.key))
+	return hash, ok
+}
+
+// Hashes looks up the hashes of objects of one directory whose names
+// come in ascending order, as HashIn does. A validation run that reuses
+// its cached results checks every file of every publication point this
+// way: the files of a point sit next to each other in the index, so a
+// cursor that steps forward finds most of them without a seek from the
+// root.
+type Hashes struct {
+	o    *Objects
+	dir  string
+	k, v []byte
+	used bool
+}
+
+// Hashes starts a lookup in directory dir. It uses the Objects' cursor:
+// do not mix it with other lookups on o.
+func (o *Objects) Hashes(dir string) *Hashes { return &Hashes{o: o, dir: dir} }
+
+// maxSteps bounds how far Hash steps forward before it seeks: a
+// directory may hold other files, or subdirectories of other points.
+const maxSteps = 4
+
+// Hash returns the hash of dir+name; names must come in ascending order.
+func (h *Hashes) Hash(name []byte) ([32]byte, bool) {
+	o := h.o
+	o.key = append(append(o.key[:0], h.dir...), name...)
+	if h.used {
+		for range maxSteps {
+			if h.k == nil {
+				return [32]byte{}, false
+			}
+			switch c := bytes.Compare(h.k, o.key); {
+			case c == 0:
+				_, hash, ok := parseEntry(h.v)
+				return hash, ok
+			case c > 0:
+				return [32]byte{}, false // stepped past it: not there
+			}
+			h.k, h.v = o.indexCursor.Next()
+		}
+	}
+	if o.indexCursor == nil {
+		o.indexCursor = o.index.Cursor()
+	}
+	h.k, h.v = o.indexCursor.Seek(o.key)
+	h.used = true
+	if !bytes.Equal(h.k, o.key) {
+		return [32]byte{}, false
+	}
+	_, hash, ok := parseEntry(h.v)
 	return hash, ok
 }
 

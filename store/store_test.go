@@ -758,3 +758,41 @@ func TestCollectDuringGeneration(t *testing.T) {
 		})
 	}
 }
+
+// TestHashes checks the stepping lookup against HashIn: files of one
+// directory in ascending order, with other files, a subdirectory and
+// missing names in between.
+func TestHashes(t *testing.T) {
+	s := open(t, t.TempDir(), store.Options{NoSync: true})
+	set := objectSet{}
+	for _, name := range []string{"a.cer", "b.crl", "b.mft", "c.roa", "d/x.roa", "d/y.roa", "d/z.roa", "d/zz.roa", "d/zzz.roa", "e.roa", "f.gbr"} {
+		set["rsync://h/m/ca/"+name] = []byte("data of " + name)
+	}
+	publish(t, s, "r", set, store.Repo{})
+	err := s.View(func(v *store.View) error {
+		objs := v.Repository("r")
+		for _, names := range [][]string{
+			{"a.cer", "b.crl", "b.mft", "c.roa", "e.roa", "f.gbr"},
+			{"a.cer", "c.roa", "f.gbr"},
+			{"a.bad", "b.mft", "c.rob", "e.roa", "g.roa"},
+			{"e.roa"},
+			{},
+		} {
+			h := objs.Hashes("rsync://h/m/ca/")
+			for _, name := range names {
+				got, gotOK := h.Hash([]byte(name))
+				want, wantOK := v.Repository("r").HashIn("rsync://h/m/ca/", []byte(name))
+				if got != want || gotOK != wantOK {
+					t.Errorf("%v: %s: %x %v, HashIn says %x %v", names, name, got[:4], gotOK, want[:4], wantOK)
+				}
+				if _, present := set["rsync://h/m/ca/"+name]; present != gotOK || gotOK && got != hashOf("data of "+name) {
+					t.Errorf("%v: %s: found %v", names, name, gotOK)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
