@@ -141,7 +141,7 @@ func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Object
 	if !ok {
 		return nil
 	}
-	r := &replayer{w: w, t: t, fp: fp, objs: objs, mft: mft, pt: &pointResult{mftHash: mft, cached: true}}
+	r := &replayer{w: w, t: t, fp: fp, objs: objs, mft: mft, pt: &pointResult{mftHash: mft}}
 	if err := readEntry(raw, r); err != nil {
 		return nil // a miss, or a damaged entry, which the run replaces
 	}

@@ -27,11 +27,10 @@ type pointResult struct {
 	keep     []store.PointObject
 	lastGood bool
 
-	// cached says the result came from the validation cache; rec records
-	// a fresh one for it, and entry is the encoded record to write.
-	cached bool
-	rec    *recorder
-	entry  []byte
+	// rec records a point validated in full for the validation cache,
+	// and entry is the encoded record to write.
+	rec   *recorder
+	entry []byte
 }
 
 // maxRouterCertASNs bounds the AS numbers one router certificate may
@@ -97,7 +96,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 			if pt = w.checkPoint(t, issuer, kept, nil, &keptLog); pt != nil {
 				pt.lastGood = true
 				log.add(slog.LevelWarn, mftURI, nil, "latest data rejected, using the last good copy of the publication point")
-				log.findings = append(log.findings, keptLog.findings...)
+				log.absorb(&keptLog)
 				return nil
 			}
 		}

@@ -106,6 +106,18 @@ func (l *pointLog) add(level slog.Level, uri string, p *rpki.Problem, msg string
 	l.findings = append(l.findings, f)
 }
 
+// absorb moves the findings and counts of o into l.
+func (l *pointLog) absorb(o *pointLog) {
+	l.findings = append(l.findings, o.findings...)
+	for k, n := range o.valid {
+		l.countN(k, true, n)
+	}
+	for k, n := range o.invalid {
+		l.countN(k, false, n)
+	}
+	l.stale += o.stale
+}
+
 // problems records every problem of an object at level.
 func (l *pointLog) problems(level slog.Level, uri string, ps []rpki.Problem) {
 	for i := range ps {
