@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -161,7 +162,27 @@ func (s *Store) Collect() (CollectStats, error) {
 			break
 		}
 	}
+	err = s.updateLocked(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyLastCollect, binary.BigEndian.AppendUint64(nil, uint64(time.Now().Unix())))
+	})
+	if err != nil {
+		return st, fmt.Errorf("store: collect: %w", err)
+	}
 	return st, nil
+}
+
+// LastCollect returns when Collect last finished, zero if never. At the
+// scale of the global RPKI a Collect reads the whole index, so callers
+// run it when there is garbage worth it rather than after every update.
+func (s *Store) LastCollect() (time.Time, error) {
+	var t time.Time
+	err := s.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyLastCollect); len(v) == 8 {
+			t = time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
+		}
+		return nil
+	})
+	return t, err
 }
 
 func genKeyValue(k []byte) uint64 {

@@ -32,6 +32,8 @@ var (
 	keyFormat   = []byte("format")
 	keyNextGen  = []byte("next-gen")
 	keyNextBlob = []byte("next-blob")
+	// keyLastCollect holds when Collect last ran, in Unix seconds.
+	keyLastCollect = []byte("last-collect")
 )
 
 // Ref locates an object's data: a byte range of a chunk in the blobs

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/engine"
@@ -26,6 +27,8 @@ type Runner struct {
 	coll    *netio.Collector // nil when offline
 	eng     *engine.Engine
 	offline bool
+	// imported says Import replaced content, whose old data is garbage.
+	imported bool
 }
 
 // Open opens the store in the repository directory and prepares runs.
@@ -116,6 +119,7 @@ func (r *Runner) Import(dir string) error {
 		return fmt.Errorf("import %s: %w", dir, err)
 	}
 	r.log.Info("imported", "dir", dir, "modules", len(repos))
+	r.imported = true
 	return nil
 }
 
@@ -148,7 +152,7 @@ func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
 		run.Statuses = nr.Statuses()
 	}
 	if !r.offline && !r.cfg.Dirty {
-		if err := r.cleanup(res); err != nil {
+		if err := r.cleanup(res, run.Statuses); err != nil {
 			r.log.Warn("cleanup of unused data failed", "err", err)
 		}
 	}
@@ -159,7 +163,7 @@ func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
 // cache entries the run did not use, frees their space, and removes rsync working trees of dropped
 // modules. It does nothing after a run in which a trust anchor failed:
 // the data of its tree would look unused.
-func (r *Runner) cleanup(res *engine.Result) error {
+func (r *Runner) cleanup(res *engine.Result, statuses []netio.Status) error {
 	if res.Report.Counts.TAsFailed > 0 || res.Report.Counts.TAs == 0 {
 		return nil
 	}
@@ -214,6 +218,31 @@ func (r *Runner) cleanup(res *engine.Result) error {
 	if len(repos)+len(points) > 0 {
 		r.log.Info("removed unused data", "repositories", len(repos), "points", len(points))
 	}
+	last, err := r.store.LastCollect()
+	if err != nil {
+		return err
+	}
+	// Collecting reads the whole index (seconds at world scale), so it
+	// runs when this run made much garbage: dropped data, or a
+	// repository's content replaced by a snapshot or an rsync run.
+	// Deltas leave a little, collected at least every few hours.
+	if len(repos)+len(points) == 0 && !r.imported && !replacedContent(statuses) && time.Since(last) < collectEvery {
+		return nil
+	}
 	_, err = r.store.Collect()
 	return err
+}
+
+// collectEvery bounds how long the garbage of deltas may pile up.
+const collectEvery = 6 * time.Hour
+
+// replacedContent reports whether a fetch replaced a repository's
+// content wholesale, which leaves its old data as garbage.
+func replacedContent(statuses []netio.Status) bool {
+	for _, st := range statuses {
+		if st.Err == nil && (st.Method == netio.MethodSnapshot || st.Protocol == "rsync") {
+			return true
+		}
+	}
+	return false
 }
