@@ -139,16 +139,16 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
 	}
 	if e.opt.Exceptions != nil {
-		// After the unsafe VRP filter, so that an assertion is never
-		// taken for an unsafe VRP.
+		// After the unsafe VRP filter, which is about RPKI data: an
+		// assertion is never an unsafe VRP.
 		res.Exceptions = all.ApplySLURM(e.opt.Exceptions, nil)
 	}
 	res.Set = all.Build()
 	if isUnsafe != nil && e.opt.UnsafeVRPs != Reject {
 		// Only reported: a read of the finished set costs less than
 		// sifting the builder.
-		for _, v := range res.Set.VRPs() {
-			if isUnsafe(v) {
+		for i, v := range res.Set.VRPs() {
+			if isUnsafe(v) && fromRPKI(res.Set.VRPSources(i)) {
 				res.Unsafe = append(res.Unsafe, v)
 			}
 		}
@@ -158,6 +158,17 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 	w.report.sort()
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// fromRPKI reports whether an item has a source other than a local
+// exception (which has no trust anchor).
+func fromRPKI(srcs []*payload.Source) bool {
+	for _, s := range srcs {
+		if s.TA != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // push queues a CA for fetching.
