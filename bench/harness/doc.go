@@ -17,6 +17,7 @@
 // # Layout of DIR
 //
 //	world/               the world (bench/world), reused if world.json exists
+//	world/serve/         the loopback servers' test CA (ca.pem) and rsync files
 //	bin/rovd             rovd built from this module (unless Options.Rovd is set)
 //	rovd-store/          rovd's repository directory (-r)
 //	peers/NAME/          a peer's offline cache and output
@@ -24,6 +25,27 @@
 //	logs/                every program's stdout and stderr, one file per run
 //	results.json         Results
 //	report.md            the tables
+//
+// # The validate stage
+//
+// The stage serves the world on loopback for its whole length
+// (bench/world/serve, in the harness's process; the ports are the
+// world's, fixed in its world.json) and stops the servers on every way
+// out, an interrupt included. rovd's store is filled the way rovd's
+// server fills it, with 'rovd update' over RRDP (--rrdp-root-cert
+// naming the servers' test CA), which also fills the validation cache.
+// The full run is then 'rovd vrps -n --cold-cache' (no network, no
+// cache), with rovd's default number of validation threads and with
+// one. The incremental run is what rovd's server does every refresh:
+// MutatePercent of the publication points change, and 'rovd update'
+// fetches the changed repositories' RRDP deltas and validates with the
+// cache kept; its time includes the fetch over loopback HTTPS. A
+// following 'rovd vrps -n', not measured, gives its VRPs for the
+// comparison with the mutated world's truth. What each rovd run
+// fetched is read from the servers' request log and the rsync daemons'
+// logs. Only when the world cannot be served (a port taken) are the
+// store and the incremental runs fed by 'rovd update --import' from
+// the rsync tree instead, and the report says so.
 //
 // # Peers
 //

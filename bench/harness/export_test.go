@@ -15,6 +15,8 @@ var (
 	ReachableBy = reachableBy
 	PeerUsable  = peerUsable
 
+	ResultsFormat = resultsFormat
+
 	SampleByScan     = sampleByScan
 	SampleByChildren = sampleByChildren
 )
@@ -43,4 +45,14 @@ func SetStages(s ...Stage) (restore func()) {
 	old := stages
 	stages = s
 	return func() { stages = old }
+}
+
+// StartLoopback starts the validate stage's loopback servers and
+// returns what the tests need of them.
+func StartLoopback(ctx context.Context, env *Env) (caFile string, reset func(), fetched func() *FetchStats, stop func() error, err error) {
+	l, err := startLoopback(ctx, env)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	return l.caFile(), l.reset, l.fetched, l.close, nil
 }

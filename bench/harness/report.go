@@ -43,10 +43,22 @@ func WriteReport(dir string, r *Results) error {
 }
 
 func reportValidate(w io.Writer, r *ValidateResults) error {
-	fmt.Fprintf(w, "Validation from a filled store, %d run(s) each; rovd validates as of %s, the peers at the time they run.\n",
+	fmt.Fprintf(w, "Validation from a filled store, %d run(s) each; rovd validates as of %s (the world's time + 1 min), the peers at the time they run.\n\n",
 		r.Runs, r.ValidationTime.Format(time.RFC3339))
-	fmt.Fprintf(w, "Full run: every object in the store, validation cache dropped (--cold-cache). "+
-		"Incremental: cache kept, %g%% of the publication points changed and re-imported before each run.\n\n", r.MutatePercent)
+	reportFill(w, &r.Fill)
+	fmt.Fprintf(w, "- Full run: `rovd vrps -n --cold-cache`: every object in the store, validation cache ignored, no network; "+
+		"with rovd's default of %s (one per CPU) and with `--validation-threads 1`, the runs of the two alternating.\n", threadsLabel(r.Threads))
+	if r.Fill.Method == FillImport {
+		fmt.Fprintf(w, "- Incremental run: `rovd update --import` after %g%% of the publication points changed (a minute later in world time), "+
+			"cache kept: it re-imports the whole rsync tree and validates, so its time includes the import, not an RRDP fetch.\n", r.MutatePercent)
+	} else {
+		fmt.Fprintf(w, "- Incremental run: `rovd update` after %g%% of the publication points changed (a minute later in world time), "+
+			"cache kept, as rovd's server does every refresh: its time includes fetching the changed repositories' RRDP deltas "+
+			"over loopback HTTPS from the harness's server, which runs on the same cores (its CPU time is not in rovd's).\n", r.MutatePercent)
+	}
+	fmt.Fprintln(w, "- Its VRPs are those of a following `rovd vrps -n` (not measured), compared with the truth of the mutated world "+
+		"(world.Mutate rewrites it); every other row is compared with the truth before any mutation.")
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| program | wall s (median, min–max) | CPU s | peak RSS MB | peak anon MB | VRPs | vs truth (missing/extra) | ratio to rovd full |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	var fullWall float64
@@ -58,7 +70,8 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 	var notes []string
 	for _, p := range r.Programs {
 		label := p.Label
-		if p.Version != "" && p.ID != ProgRovdIncremental {
+		// The version once for rovd's rows, on the first.
+		if p.Version != "" && (p.ID == ProgRovdFull || !strings.HasPrefix(p.ID, "rovd-")) {
 			label += " (" + p.Version + ")"
 		}
 		if !p.measured() {
@@ -104,7 +117,16 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 	if fullWall > 0 && f.Secs > 0 {
 		fmt.Fprintf(w, "; rovd full ÷ floor = %.2f", fullWall/f.Secs)
 	}
-	fmt.Fprintf(w, ".\nStore import (rovd update --import, not measured above): %s s.\n", fmtSecs(r.ImportSecs))
+	fmt.Fprintln(w, ".")
+	if r.ThreadSpeedup > 0 {
+		fmt.Fprintf(w, "\nThreads: rovd full with 1 thread ÷ with %s = %.2f× in wall time (speed-up of the %s).\n",
+			threadsLabel(r.Threads), r.ThreadSpeedup, threadsLabel(r.Threads))
+	}
+	for _, p := range r.Programs {
+		if p.ID == ProgRovdIncremental && p.measured() {
+			reportIncrementalRuns(w, &p)
+		}
+	}
 	fmt.Fprintln(w, "\n| target | measured | status |")
 	fmt.Fprintln(w, "|---|---|---|")
 	for _, c := range r.Checks {
@@ -117,6 +139,52 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 		}
 	}
 	return nil
+}
+
+// reportFill says how rovd's store was filled.
+func reportFill(w io.Writer, f *FillResult) {
+	cost := fmt.Sprintf("%s s wall, %s s CPU, peak RSS %s MB, peak anon %s MB",
+		fmtSecs(f.WallSecs), fmtSecs(f.CPUSecs), fmtMB(float64(f.PeakRSSBytes)), fmtMB(float64(f.PeakAnonBytes)))
+	switch f.Method {
+	case FillImport:
+		fmt.Fprintf(w, "- Store fill (not in the table): `rovd update --import` from the world's rsync tree, %s. "+
+			"The world could not be served on loopback (%s), so this is the fallback: no RRDP was used in this stage.\n", cost, mdEscape(f.Fallback))
+	default:
+		fmt.Fprintf(w, "- Store fill (not in the table): `rovd update` over RRDP from the world served on loopback, %s", cost)
+		if s := f.Fetch; s != nil {
+			fmt.Fprintf(w, "; fetched %s", fmtFetch(s))
+		}
+		fmt.Fprintln(w, ". It also fills the validation cache the incremental runs start from.")
+	}
+	for _, n := range f.Notes {
+		fmt.Fprintf(w, "  - %s\n", mdEscape(n))
+	}
+}
+
+// reportIncrementalRuns lists what each incremental run changed and
+// fetched.
+func reportIncrementalRuns(w io.Writer, p *ProgramResult) {
+	fmt.Fprintln(w, "\nIncremental runs:")
+	for i, r := range p.Runs {
+		fmt.Fprintf(w, "- run %d: %d publication point(s) changed, %s s wall, %s s CPU", i+1, r.MutatedPoints, fmtSecs(r.WallSecs), fmtSecs(r.CPUSecs))
+		if r.Fetch != nil {
+			fmt.Fprintf(w, "; fetched %s", fmtFetch(r.Fetch))
+		}
+		fmt.Fprintf(w, "; VRPs %d, missing/extra %d / %d\n", r.VRPs, r.Missing, r.Extra)
+	}
+}
+
+func fmtFetch(s *FetchStats) string {
+	out := fmt.Sprintf("%d notification, %d snapshot, %d delta and %d other file(s), %s", s.Notifications, s.Snapshots,
+		s.Deltas, s.Other, fmtSize(s.Bytes))
+	if s.NotModified > 0 {
+		out += fmt.Sprintf(", %d not modified", s.NotModified)
+	}
+	if s.Failed > 0 {
+		out += fmt.Sprintf(", %d failed", s.Failed)
+	}
+	out += fmt.Sprintf(", %d rsync connection(s)", s.RsyncConnections)
+	return out
 }
 
 func fmtSpread(s Spread) string {
@@ -141,6 +209,14 @@ func fmtSecs(x float64) string {
 func fmtMillis(secs float64) string { return fmt.Sprintf("%.3f", secs*1000) }
 
 func fmtMB(bytes float64) string { return fmt.Sprintf("%.1f", bytes/1e6) }
+
+// fmtSize prints a byte count with its unit, kB below a megabyte.
+func fmtSize(bytes int64) string {
+	if bytes < 1e6 {
+		return fmt.Sprintf("%.1f kB", float64(bytes)/1e3)
+	}
+	return fmtMB(float64(bytes)) + " MB"
+}
 
 // mdEscape keeps text from breaking a Markdown table row.
 func mdEscape(s string) string {

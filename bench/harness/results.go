@@ -22,7 +22,7 @@ const (
 
 // resultsFormat is the version of the layout of results.json; a file of
 // another version is not resumed from.
-const resultsFormat = 1
+const resultsFormat = 2
 
 // Results is the content of results.json: what was measured on which
 // world and machine, one entry per finished stage.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +54,9 @@ func TestResultsResume(t *testing.T) {
 	}{
 		{"another world", "small", testState(2), nil},
 		{"another preset", "medium", st, nil},
-		{"another format", "small", st, func(t *testing.T) { rewrite(t, dir, `"format": 1`, `"format": 99`) }},
+		{"another format", "small", st, func(t *testing.T) {
+			rewrite(t, dir, fmt.Sprintf(`"format": %d`, harness.ResultsFormat), `"format": 99`)
+		}},
 		{"not JSON", "small", st, func(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, harness.ResultsFile), []byte("{"), 0o644); err != nil {
 				t.Fatal(err)

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/rovd/rovd/bench/world"
@@ -15,8 +17,18 @@ import (
 
 // Program IDs of the validate stage, in the order of its table.
 const (
-	ProgRovdFull        = "rovd-full"
-	ProgRovdIncremental = "rovd-incremental"
+	ProgRovdFull          = "rovd-full"
+	ProgRovdFullOneThread = "rovd-full-1-thread"
+	ProgRovdIncremental   = "rovd-incremental"
+)
+
+// Ways of filling rovd's store (FillResult.Method).
+const (
+	// FillRRDP is 'rovd update' from the world served on loopback.
+	FillRRDP = "rrdp"
+	// FillImport is 'rovd update --import' from the world's rsync
+	// tree, the fallback when the world cannot be served.
+	FillImport = "import"
 )
 
 // ValidateResults are the results of the validate stage.
@@ -25,16 +37,41 @@ type ValidateResults struct {
 	// MutatePercent is the share of publication points changed before
 	// each incremental run.
 	MutatePercent float64 `json:"mutatePercent"`
-	// ValidationTime is rovd's --validation-time in the full runs.
+	// ValidationTime is rovd's --validation-time in the fill and the
+	// full runs.
 	ValidationTime time.Time `json:"validationTime"`
-	// ImportSecs is the time of filling rovd's store from the rsync
-	// tree ('rovd update --import'); it is not part of any run.
-	ImportSecs float64 `json:"importSecs"`
-	// Programs are the rows of the table: rovd full, rovd incremental,
-	// then the peers.
+	// Threads is the number of validation threads of the rovd full
+	// row: rovd's default, the number of CPUs.
+	Threads int `json:"threads"`
+	// Fill is how rovd's store was filled; it is not part of any run.
+	Fill FillResult `json:"fill"`
+	// Programs are the rows of the table: rovd full with Threads
+	// threads and with one, rovd incremental, then the peers.
 	Programs []ProgramResult `json:"programs"`
 	Floor    Floor           `json:"floor"`
-	Checks   []Check         `json:"checks"`
+	// ThreadSpeedup is the median wall time of rovd full with one
+	// thread divided by that with Threads threads; 0 if not measured.
+	ThreadSpeedup float64 `json:"threadSpeedup,omitempty"`
+	Checks        []Check `json:"checks"`
+}
+
+// FillResult is the run that filled rovd's store (and its validation
+// cache) before the measured runs.
+type FillResult struct {
+	// Method is FillRRDP or FillImport.
+	Method string `json:"method"`
+	// Fallback says why the world could not be served, when Method is
+	// FillImport.
+	Fallback string  `json:"fallback,omitempty"`
+	Command  string  `json:"command"`
+	WallSecs float64 `json:"wallSecs"`
+	CPUSecs  float64 `json:"cpuSecs"`
+	// PeakRSSBytes and PeakAnonBytes are rovd's, not the server's.
+	PeakRSSBytes  int64 `json:"peakRSSBytes"`
+	PeakAnonBytes int64 `json:"peakAnonBytes"`
+	// Fetch is what rovd fetched from the loopback servers (FillRRDP).
+	Fetch *FetchStats `json:"fetch,omitempty"`
+	Notes []string    `json:"notes,omitempty"`
 }
 
 // ProgramResult is one program's runs.
@@ -74,6 +111,9 @@ type RunResult struct {
 	// MutatedPoints is, for an incremental run, the number of
 	// publication points changed before it.
 	MutatedPoints int `json:"mutatedPoints,omitempty"`
+	// Fetch is, for an incremental run from the loopback servers, what
+	// it fetched.
+	Fetch *FetchStats `json:"fetch,omitempty"`
 }
 
 // Spread is the median, minimum and maximum of some runs.
@@ -111,6 +151,13 @@ func (p *ProgramResult) summarize() {
 // measured tells whether the program has at least one run.
 func (p *ProgramResult) measured() bool { return p != nil && len(p.Runs) > 0 }
 
+// note adds a note once.
+func (p *ProgramResult) note(s string) {
+	if !slices.Contains(p.Notes, s) {
+		p.Notes = append(p.Notes, s)
+	}
+}
+
 // Check is one of the targets rovd is held to.
 type Check struct {
 	Name string `json:"name"`
@@ -136,9 +183,31 @@ type validation struct {
 	res   *ValidateResults
 	rovd  string
 	store string
+	// lb serves the world; nil when it could not be served and the
+	// store is filled from the rsync tree instead.
+	lb *loopback
 }
 
-func (validateStage) Run(ctx context.Context, env *Env) (any, error) {
+// The validate stage, in the order it runs:
+//
+//  1. serve the world on loopback (RRDP over HTTPS, rsync) for the
+//     whole stage;
+//  2. fill rovd's store and its validation cache with 'rovd update'
+//     from the servers, as of the world's time plus a minute; if the
+//     world cannot be served, 'rovd update --import' from its rsync
+//     tree instead;
+//  3. measure the full run, 'rovd vrps -n --cold-cache' (no network,
+//     no cache), with rovd's default number of validation threads (one
+//     per CPU) and with one, the runs of the two interleaved;
+//  4. measure the peers, offline, on the same world;
+//  5. measure the incremental run Runs times: change MutatePercent of
+//     the publication points a minute later in world time, then 'rovd
+//     update' a minute after that, which fetches the RRDP deltas of the
+//     changed repositories and validates with the cache kept, as rovd's
+//     server does every refresh; a following 'rovd vrps -n' (not
+//     measured) gives its VRPs for the comparison with the mutated
+//     world's truth, which world.Mutate rewrites.
+func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 	st, err := env.State()
 	if err != nil {
 		return nil, err
@@ -148,9 +217,9 @@ func (validateStage) Run(ctx context.Context, env *Env) (any, error) {
 	if env.Options.Rovd == "" {
 		steps = append(steps, Step{"build", 2})
 	}
-	steps = append(steps, Step{"import", 2}, Step{"floor", 1})
+	steps = append(steps, Step{"serve", 0.2}, Step{"fill", 2}, Step{"floor", 1})
 	for range n {
-		steps = append(steps, Step{ProgRovdFull, 1})
+		steps = append(steps, Step{ProgRovdFull, 1}, Step{ProgRovdFullOneThread, 1.6})
 	}
 	for _, p := range env.Peers {
 		steps = append(steps, Step{"setup-" + p, 0.5})
@@ -158,13 +227,16 @@ func (validateStage) Run(ctx context.Context, env *Env) (any, error) {
 			steps = append(steps, Step{p, 4})
 		}
 	}
-	steps = append(steps, Step{"warm-up", 1})
 	for range n {
-		steps = append(steps, Step{"mutate", 1}, Step{"reimport", 1}, Step{ProgRovdIncremental, 0.1})
+		steps = append(steps, Step{"mutate", 1}, Step{ProgRovdIncremental, 0.1}, Step{"check", 0.1})
 	}
 	env.Progress.Plan("validate", steps)
 
-	v := &validation{env: env, res: &ValidateResults{Runs: n, MutatePercent: env.MutatePercent}, store: env.Path("rovd-store")}
+	v := &validation{
+		env:   env,
+		res:   &ValidateResults{Runs: n, MutatePercent: env.MutatePercent, Threads: runtime.NumCPU()},
+		store: env.Path("rovd-store"),
+	}
 	for _, d := range []string{"out", "logs"} {
 		if err := os.MkdirAll(env.Path(d), 0o755); err != nil {
 			return nil, err
@@ -187,13 +259,32 @@ func (validateStage) Run(ctx context.Context, env *Env) (any, error) {
 	if err := os.RemoveAll(v.store); err != nil {
 		return nil, err
 	}
-	finish = env.Progress.Begin("import", "filling rovd's store from the world's rsync tree")
-	start := time.Now()
-	if err := v.importWorld(ctx, "import"); err != nil {
+	v.res.ValidationTime = worldTime(st).Add(time.Minute)
+
+	finish = env.Progress.Begin("serve", "serving the world on loopback")
+	lb, err := startLoopback(ctx, env)
+	finish()
+	switch {
+	case err == nil:
+		v.lb = lb
+		// Every way out of the stage, an interrupt included (it
+		// cancels ctx, which ends the program being run), stops
+		// the servers and the rsync daemons.
+		defer func() {
+			if cerr := lb.close(); cerr != nil && err == nil {
+				err = fmt.Errorf("stopping the loopback servers: %w", cerr)
+			}
+		}()
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	default:
+		v.res.Fill.Fallback = err.Error()
+		env.Progress.Printf("cannot serve the world (%v); filling rovd's store with 'update --import' instead", err)
+	}
+
+	if err := v.fill(ctx); err != nil {
 		return nil, err
 	}
-	v.res.ImportSecs = time.Since(start).Seconds()
-	finish()
 
 	finish = env.Progress.Begin("floor", "measuring RSA verification for the signature floor")
 	if v.res.Floor, err = measureFloor(ctx, env); err != nil {
@@ -201,17 +292,29 @@ func (validateStage) Run(ctx context.Context, env *Env) (any, error) {
 	}
 	finish()
 
-	full := &ProgramResult{ID: ProgRovdFull, Label: "rovd full (cold cache)", Version: version(ctx, v.rovd, "-V")}
-	incr := &ProgramResult{ID: ProgRovdIncremental, Label: "rovd incremental", Version: full.Version}
-	v.res.ValidationTime = worldTime(st).Add(time.Minute)
+	ver := version(ctx, v.rovd, "-V")
+	full := &ProgramResult{ID: ProgRovdFull, Label: fmt.Sprintf("rovd full, %s (cold cache)", threadsLabel(v.res.Threads)), Version: ver}
+	one := &ProgramResult{ID: ProgRovdFullOneThread, Label: "rovd full, " + threadsLabel(1) + " (cold cache)", Version: ver}
+	label := fmt.Sprintf("rovd incremental (%g%% changed, includes RRDP delta fetch)", env.MutatePercent)
+	if v.lb == nil {
+		label = fmt.Sprintf("rovd incremental (%g%% changed, includes re-import of the rsync tree)", env.MutatePercent)
+	}
+	incr := &ProgramResult{ID: ProgRovdIncremental, Label: label, Version: ver}
+	// The runs of the two rows alternate, so that whatever else the
+	// machine does weighs on both alike.
 	for i := range n {
-		finish := env.Progress.Begin(ProgRovdFull, fmt.Sprintf("rovd full run %d/%d", i+1, n))
-		out := env.Path("out", fmt.Sprintf("%s-%d.csv", ProgRovdFull, i+1))
-		cmd := v.vrpsCommand(v.res.ValidationTime, true, out)
-		if err := v.measure(ctx, full, i+1, cmd, out); err != nil {
-			return nil, fmt.Errorf("rovd: %w", err)
+		for _, row := range []struct {
+			p       *ProgramResult
+			threads int
+		}{{full, v.res.Threads}, {one, 1}} {
+			finish := env.Progress.Begin(row.p.ID, fmt.Sprintf("rovd full run with %s %d/%d", threadsLabel(row.threads), i+1, n))
+			out := env.Path("out", fmt.Sprintf("%s-%d.csv", row.p.ID, i+1))
+			cmd := v.vrpsCommand(v.res.ValidationTime, row.threads, true, out)
+			if err := v.measure(ctx, row.p, i+1, cmd, out); err != nil {
+				return nil, fmt.Errorf("rovd: %w", err)
+			}
+			finish()
 		}
-		finish()
 	}
 
 	var peers []*ProgramResult
@@ -227,12 +330,25 @@ func (validateStage) Run(ctx context.Context, env *Env) (any, error) {
 		return nil, err
 	}
 
-	v.res.Programs = append([]ProgramResult{*full, *incr}, derefAll(peers)...)
+	v.res.Programs = append([]ProgramResult{*full, *one, *incr}, derefAll(peers)...)
 	for i := range v.res.Programs {
 		v.res.Programs[i].summarize()
 	}
+	if full.measured() && one.measured() {
+		p := v.res.Programs
+		if p[0].WallSecs.Median > 0 {
+			v.res.ThreadSpeedup = p[1].WallSecs.Median / p[0].WallSecs.Median
+		}
+	}
 	v.res.Checks = checks(v.res)
 	return v.res, nil
+}
+
+func threadsLabel(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return fmt.Sprintf("%d threads", n)
 }
 
 func derefAll(ps []*ProgramResult) []ProgramResult {
@@ -259,19 +375,71 @@ func (v *validation) globalArgs() []string {
 	return []string{"-r", v.store, "-t", filepath.Join(v.env.WorldDir, "tals"), "--allow-dubious-hosts"}
 }
 
-// importWorld fills rovd's store from the world's rsync tree, offline.
-func (v *validation) importWorld(ctx context.Context, log string) error {
-	args := append(v.globalArgs(), "update", "--import", filepath.Join(v.env.WorldDir, "rsync"))
-	_, err := Measure(ctx, Command{Path: v.rovd, Args: args, Log: v.env.Path("logs", "rovd-"+log+".log"), Timeout: v.env.Timeout})
+// updateCommand is one 'rovd update' validating as of at: from the
+// loopback servers, or with --import from the rsync tree when there
+// are none.
+func (v *validation) updateCommand(at time.Time) Command {
+	args := v.globalArgs()
+	if v.lb != nil {
+		args = append(args, "--rrdp-root-cert", v.lb.caFile())
+	}
+	args = append(args, "--validation-time", at.UTC().Format(time.RFC3339), "update")
+	if v.lb == nil {
+		args = append(args, "--import", filepath.Join(v.env.WorldDir, "rsync"))
+	}
+	return Command{Path: v.rovd, Args: args, Timeout: v.env.Timeout}
+}
+
+// fill fills rovd's empty store and its validation cache.
+func (v *validation) fill(ctx context.Context) error {
+	f := &v.res.Fill
+	what := "filling rovd's store over RRDP from the loopback servers"
+	f.Method = FillRRDP
+	if v.lb == nil {
+		what, f.Method = "filling rovd's store from the world's rsync tree (update --import)", FillImport
+	}
+	finish := v.env.Progress.Begin("fill", what)
+	cmd := v.updateCommand(v.res.ValidationTime)
+	cmd.Log = v.env.Path("logs", "rovd-fill.log")
+	f.Command = cmd.String()
+	if v.lb != nil {
+		v.lb.reset()
+	}
+	u, err := Measure(ctx, cmd)
 	if err != nil {
-		return fmt.Errorf("rovd update --import: %w", err)
+		return fmt.Errorf("filling rovd's store: %w", err)
+	}
+	finish()
+	f.WallSecs, f.CPUSecs, f.PeakRSSBytes, f.PeakAnonBytes = u.Wall.Seconds(), u.CPU.Seconds(), u.PeakRSS, u.PeakAnon
+	if v.lb == nil {
+		return nil
+	}
+	f.Fetch = v.lb.fetched()
+	st, err := v.env.State()
+	if err != nil {
+		return err
+	}
+	// A relying party that cannot use RRDP falls back to rsync without
+	// failing, so only the servers can tell how the store was filled.
+	if f.Fetch.Snapshots < len(st.Repositories) {
+		f.Notes = append(f.Notes, fmt.Sprintf("rovd fetched %d RRDP snapshot(s) for %d repositories", f.Fetch.Snapshots, len(st.Repositories)))
+	}
+	if f.Fetch.Failed > 0 {
+		f.Notes = append(f.Notes, fmt.Sprintf("%d HTTPS request(s) failed", f.Fetch.Failed))
+	}
+	if f.Fetch.RsyncConnections > 0 {
+		f.Notes = append(f.Notes, fmt.Sprintf("rovd made %d rsync connection(s)", f.Fetch.RsyncConnections))
 	}
 	return nil
 }
 
-// vrpsCommand is one 'rovd vrps' run from the store, without updating.
-func (v *validation) vrpsCommand(at time.Time, cold bool, out string) Command {
+// vrpsCommand is one 'rovd vrps -n' run from the store, without
+// updating; threads 0 leaves rovd's default.
+func (v *validation) vrpsCommand(at time.Time, threads int, cold bool, out string) Command {
 	args := append(v.globalArgs(), "--validation-time", at.UTC().Format(time.RFC3339))
+	if threads > 0 {
+		args = append(args, "--validation-threads", strconv.Itoa(threads))
+	}
 	if cold {
 		args = append(args, "--cold-cache")
 	}
@@ -288,22 +456,34 @@ func (v *validation) measure(ctx context.Context, p *ProgramResult, run int, cmd
 	if err != nil {
 		return err
 	}
-	got, err := ReadVRPs(output)
-	if err != nil {
-		return fmt.Errorf("reading its output: %w", err)
-	}
-	truth, err := ReadVRPs(filepath.Join(v.env.WorldDir, "truth", "vrps.csv"))
+	c, err := v.compareTruth(output)
 	if err != nil {
 		return err
 	}
-	c := Compare(got, truth)
 	p.Compare = &c
-	p.Runs = append(p.Runs, RunResult{
+	p.Runs = append(p.Runs, runResult(u, c))
+	return nil
+}
+
+// compareTruth compares a VRP file with the world's current truth.
+func (v *validation) compareTruth(output string) (Comparison, error) {
+	got, err := ReadVRPs(output)
+	if err != nil {
+		return Comparison{}, fmt.Errorf("reading its output: %w", err)
+	}
+	truth, err := ReadVRPs(filepath.Join(v.env.WorldDir, "truth", "vrps.csv"))
+	if err != nil {
+		return Comparison{}, err
+	}
+	return Compare(got, truth), nil
+}
+
+func runResult(u Usage, c Comparison) RunResult {
+	return RunResult{
 		WallSecs: u.Wall.Seconds(), CPUSecs: u.CPU.Seconds(),
 		PeakRSSBytes: u.PeakRSS, PeakAnonBytes: u.PeakAnon, Samples: u.Samples,
 		VRPs: c.VRPs, Missing: c.Missing, Extra: c.Extra,
-	})
-	return nil
+	}
 }
 
 // runPeer measures a peer; what goes wrong is recorded in its result,
@@ -367,19 +547,15 @@ func peerLabel(name string) string {
 	return name
 }
 
-// incremental measures rovd with its cache kept: one warm-up run fills
-// the cache, then before each measured run MutatePercent of the
-// publication points change and the store takes them in.
+// incremental measures rovd with its cache kept, as its server runs:
+// before each run MutatePercent of the publication points change, then
+// 'rovd update' takes the changes in (the RRDP deltas from the loopback
+// servers, or the whole rsync tree with --import when there are none)
+// and validates. A following 'rovd vrps -n', not measured, writes the
+// VRPs that update validated, for the comparison with the truth that
+// world.Mutate has rewritten.
 func (v *validation) incremental(ctx context.Context, p *ProgramResult) error {
 	env, n := v.env, v.env.Runs
-	finish := env.Progress.Begin("warm-up", "rovd warm-up run to fill the validation cache")
-	warm := env.Path("out", "rovd-warm-up.csv")
-	cmd := v.vrpsCommand(v.res.ValidationTime, false, warm)
-	cmd.Log = env.Path("logs", "rovd-warm-up.log")
-	if _, err := Measure(ctx, cmd); err != nil {
-		return fmt.Errorf("rovd warm-up: %w", err)
-	}
-	finish()
 	for i := range n {
 		st, err := env.State()
 		if err != nil {
@@ -396,20 +572,62 @@ func (v *validation) incremental(ctx context.Context, p *ProgramResult) error {
 			return fmt.Errorf("mutate: %w", err)
 		}
 		finish()
-		finish = env.Progress.Begin("reimport", "rovd takes in the changes")
-		if err := v.importWorld(ctx, fmt.Sprintf("reimport-%d", i+1)); err != nil {
-			return err
-		}
-		finish()
+
 		finish = env.Progress.Begin(ProgRovdIncremental, fmt.Sprintf("rovd incremental run %d/%d", i+1, n))
-		out := env.Path("out", fmt.Sprintf("%s-%d.csv", ProgRovdIncremental, i+1))
-		if err := v.measure(ctx, p, i+1, v.vrpsCommand(at.Add(time.Minute), false, out), out); err != nil {
+		runAt := at.Add(time.Minute)
+		cmd := v.updateCommand(runAt)
+		cmd.Log = env.Path("logs", fmt.Sprintf("%s-%d.log", p.ID, i+1))
+		p.Command = cmd.String()
+		if v.lb != nil {
+			v.lb.reset()
+		}
+		u, err := Measure(ctx, cmd)
+		if err != nil {
 			return fmt.Errorf("rovd incremental: %w", err)
 		}
-		p.Runs[len(p.Runs)-1].MutatedPoints = mr.Points
+		var fetch *FetchStats
+		if v.lb != nil {
+			fetch = v.lb.fetched()
+			v.noteFetch(p, i+1, fetch, mr)
+		}
+		finish()
+
+		finish = env.Progress.Begin("check", fmt.Sprintf("rovd vrps -n after incremental run %d/%d (not measured)", i+1, n))
+		out := env.Path("out", fmt.Sprintf("%s-%d.csv", p.ID, i+1))
+		check := v.vrpsCommand(runAt, 0, false, out)
+		check.Log = env.Path("logs", fmt.Sprintf("%s-check-%d.log", p.ID, i+1))
+		if _, err := Measure(ctx, check); err != nil {
+			return fmt.Errorf("rovd vrps after incremental run %d: %w", i+1, err)
+		}
+		c, err := v.compareTruth(out)
+		if err != nil {
+			return fmt.Errorf("rovd vrps after incremental run %d: %w", i+1, err)
+		}
+		p.Compare = &c
+		r := runResult(u, c)
+		r.MutatedPoints, r.Fetch = mr.Points, fetch
+		p.Runs = append(p.Runs, r)
 		finish()
 	}
 	return nil
+}
+
+// noteFetch notes an incremental run that did not fetch what the
+// mutation calls for: a delta from each changed repository, no
+// snapshot, no rsync.
+func (v *validation) noteFetch(p *ProgramResult, run int, f *FetchStats, mr *world.MutateResult) {
+	if f.Deltas < len(mr.Repositories) {
+		p.note(fmt.Sprintf("run %d fetched %d RRDP delta(s) for %d changed repositories", run, f.Deltas, len(mr.Repositories)))
+	}
+	if f.Snapshots > 0 {
+		p.note(fmt.Sprintf("run %d fetched %d RRDP snapshot(s)", run, f.Snapshots))
+	}
+	if f.Failed > 0 {
+		p.note(fmt.Sprintf("run %d: %d HTTPS request(s) failed", run, f.Failed))
+	}
+	if f.RsyncConnections > 0 {
+		p.note(fmt.Sprintf("run %d made %d rsync connection(s)", run, f.RsyncConnections))
+	}
 }
 
 func measureFloor(ctx context.Context, env *Env) (Floor, error) {
@@ -441,7 +659,7 @@ func checks(r *ValidateResults) []Check {
 		}
 		return nil
 	}
-	full, incr, rc := prog(ProgRovdFull), prog(ProgRovdIncremental), prog(PeerRPKIClient)
+	full, one, incr, rc := prog(ProgRovdFull), prog(ProgRovdFullOneThread), prog(ProgRovdIncremental), prog(PeerRPKIClient)
 	var out []Check
 	add := func(name string, ok bool, value string, have bool) {
 		c := Check{Name: name, Value: value, Status: CheckNA}
@@ -470,11 +688,13 @@ func checks(r *ValidateResults) []Check {
 		add(fmt.Sprintf("rovd full within %d× of the signature floor", targetFloorRatio), false, "", false)
 	}
 	if full.measured() && rc.measured() {
-		// Both rovd rows: the incremental run keeps the cache, which
-		// is where rovd's heap could grow.
+		// Every rovd row: the incremental run keeps the cache and
+		// fetches, which is where rovd's heap could grow.
 		anon := full.PeakAnonBytes.Max
-		if incr.measured() {
-			anon = max(anon, incr.PeakAnonBytes.Max)
+		for _, p := range []*ProgramResult{one, incr} {
+			if p.measured() {
+				anon = max(anon, p.PeakAnonBytes.Max)
+			}
 		}
 		add("rovd peak anon ≤ rpki-client peak RSS", anon <= rc.PeakRSSBytes.Median,
 			fmt.Sprintf("%s MB vs %s MB", fmtMB(anon), fmtMB(rc.PeakRSSBytes.Median)), true)

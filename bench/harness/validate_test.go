@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,11 +18,13 @@ import (
 
 	"github.com/rovd/rovd/bench/harness"
 	"github.com/rovd/rovd/bench/world"
+	"github.com/rovd/rovd/bench/world/serve"
 )
 
 // stubRovd stands in for rovd: it logs its arguments to $STUB_LOG, and
 // its vrps command writes the world's current truth (found beside the
-// TAL directory), so the harness's plumbing is tested without rovd.
+// TAL directory), so the harness's plumbing is tested without rovd. Its
+// update command sleeps for $STUB_UPDATE_SLEEP seconds, if set.
 const stubRovd = `#!/bin/sh
 echo "$*" >> "$STUB_LOG"
 tals= out= cmd=
@@ -28,38 +34,63 @@ while [ $# -gt 0 ]; do
 	-V|--version) echo "rovd stub"; exit 0;;
 	-t) tals=$2; shift;;
 	-o) out=$2; shift;;
-	-r|--validation-time|--import|-f) shift;;
+	-r|--validation-time|--validation-threads|--rrdp-root-cert|--import|-f) shift;;
 	update|vrps) cmd=$1;;
 	esac
 	shift
 done
 case $cmd in
 vrps) cp "$tals/../truth/vrps.csv" "$out";;
-update) ;;
+update) [ -z "$STUB_UPDATE_SLEEP" ] || sleep "$STUB_UPDATE_SLEEP";;
 *) exit 1;;
 esac
 `
 
-// TestValidateStage runs the validate stage with the stub for rovd and
-// whichever peers are installed.
-func TestValidateStage(t *testing.T) {
-	dir := t.TempDir()
-	stub := filepath.Join(t.TempDir(), "rovd")
+// stubSetup writes the stub and builds the small world into DIR/world
+// with its servers on free ports of 127.0.0.1 (the preset's fixed ports
+// may be taken on a test machine); the harness reuses it, since only the
+// shape of a world must match the preset. It returns the stub, the log
+// of its arguments and the world's state.
+func stubSetup(t *testing.T, dir string) (stub, argLog string, st *world.State) {
+	t.Helper()
+	stub = filepath.Join(t.TempDir(), "rovd")
 	if err := os.WriteFile(stub, []byte(stubRovd), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	argLog := filepath.Join(t.TempDir(), "args")
+	argLog = filepath.Join(t.TempDir(), "args")
 	t.Setenv("STUB_LOG", argLog)
-	var progress bytes.Buffer
-	err := harness.Run(context.Background(), harness.Options{
-		Preset: "small", Dir: dir, Runs: 1, Stages: []string{"validate"}, Peers: harness.Peers,
-		Rovd: stub, KeyCache: t.TempDir(), Timeout: 5 * time.Minute, FloorDuration: 100 * time.Millisecond,
-		Progress: &progress,
-	})
-	t.Logf("progress:\n%s", progress.String())
+	t.Setenv("STUB_UPDATE_SLEEP", "")
+	return stub, argLog, buildWorld(t, filepath.Join(dir, "world"), "")
+}
+
+// buildWorld builds the small world into dir on free ports, with the
+// key cache keys (a temporary one if empty).
+func buildWorld(t *testing.T, dir, keys string) *world.State {
+	t.Helper()
+	cfg, err := world.Preset("small")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.Repositories, err = serve.FreeRepositories(len(cfg.Repositories)); err != nil {
+		t.Fatal(err)
+	}
+	if keys == "" {
+		keys = t.TempDir()
+	}
+	cfg.KeyCache = keys
+	if _, err := world.Build(context.Background(), cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	st, err := world.ReadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// readValidate reads the validate stage's results from DIR.
+func readValidate(t *testing.T, dir string) *harness.ValidateResults {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, harness.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
@@ -72,22 +103,74 @@ func TestValidateStage(t *testing.T) {
 	if err := json.Unmarshal(res.Stages["validate"], &v); err != nil {
 		t.Fatal(err)
 	}
+	return &v
+}
+
+// checkServersStopped fails unless every address the world is served
+// on can be bound again.
+func checkServersStopped(t *testing.T, st *world.State) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range st.Repositories {
+		for _, addr := range []string{r.HTTPS, r.Rsync} {
+			if seen[addr] {
+				continue
+			}
+			seen[addr] = true
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Errorf("%s is still in use after the stage: %v", addr, err)
+				continue
+			}
+			ln.Close()
+		}
+	}
+}
+
+// TestValidateStage runs the validate stage with the stub for rovd and
+// whichever peers are installed.
+func TestValidateStage(t *testing.T) {
+	dir := t.TempDir()
+	stub, argLog, st := stubSetup(t, dir)
+	var progress bytes.Buffer
+	err := harness.Run(context.Background(), harness.Options{
+		Preset: "small", Dir: dir, Runs: 1, Stages: []string{"validate"}, Peers: harness.Peers,
+		Rovd: stub, KeyCache: t.TempDir(), Timeout: 5 * time.Minute, FloorDuration: 100 * time.Millisecond,
+		Progress: &progress,
+	})
+	t.Logf("progress:\n%s", progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkServersStopped(t, st)
+	v := readValidate(t, dir)
 	var ids []string
 	for _, p := range v.Programs {
 		ids = append(ids, p.ID)
 	}
-	if want := []string{harness.ProgRovdFull, harness.ProgRovdIncremental, harness.PeerRPKIClient, harness.PeerFORT}; !slices.Equal(ids, want) {
+	if want := []string{harness.ProgRovdFull, harness.ProgRovdFullOneThread, harness.ProgRovdIncremental,
+		harness.PeerRPKIClient, harness.PeerFORT}; !slices.Equal(ids, want) {
 		t.Fatalf("programs %v, want %v", ids, want)
 	}
-	for _, p := range v.Programs[:2] {
+	for _, p := range v.Programs[:3] {
 		if len(p.Runs) != 1 || p.Compare == nil || p.Compare.Missing != 0 || p.Compare.Extra != 0 || p.Compare.VRPs == 0 {
 			t.Errorf("%s: runs %+v, comparison %+v", p.ID, p.Runs, p.Compare)
 		}
 	}
-	if r := v.Programs[1].Runs; len(r) == 1 && r[0].MutatedPoints == 0 {
-		t.Error("the incremental run changed no publication point")
+	if r := v.Programs[2].Runs; len(r) == 1 && (r[0].MutatedPoints == 0 || r[0].Fetch == nil) {
+		t.Errorf("incremental run: %+v; want mutated points and fetch counts", r[0])
 	}
-	for _, p := range v.Programs[2:] {
+	if v.Fill.Method != harness.FillRRDP || v.Fill.Fallback != "" || v.Fill.Fetch == nil {
+		t.Errorf("fill %+v, want one over RRDP", v.Fill)
+	}
+	// The stub fetches nothing, and the stage says so.
+	if len(v.Fill.Notes) == 0 || len(v.Programs[2].Notes) == 0 {
+		t.Errorf("no note that the stub fetched nothing: fill %q, incremental %q", v.Fill.Notes, v.Programs[2].Notes)
+	}
+	if v.Threads != runtime.NumCPU() || v.ThreadSpeedup <= 0 {
+		t.Errorf("threads %d, speed-up %v", v.Threads, v.ThreadSpeedup)
+	}
+	for _, p := range v.Programs[3:] {
 		if _, err := exec.LookPath(p.ID); err != nil {
 			if p.Skipped == "" {
 				t.Errorf("%s is not installed but was not skipped: %+v", p.ID, p)
@@ -113,30 +196,39 @@ func TestValidateStage(t *testing.T) {
 	}
 
 	// rovd was driven as its command line says.
-	st, err := world.ReadState(filepath.Join(dir, "world"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	args, err := os.ReadFile(argLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := st.Config.Now.Add(time.Minute).Format(time.RFC3339)
+	at2 := st.Config.Now.Add(2 * time.Minute).Format(time.RFC3339)
+	ca := filepath.Join(dir, "world", "serve", "ca.pem")
 	for _, want := range []string{
-		"--allow-dubious-hosts update --import " + filepath.Join(dir, "world", "rsync"),
-		"--validation-time " + at + " --cold-cache vrps -n -f csv -o " + filepath.Join(dir, "out", "rovd-full-1.csv"),
-		"--validation-time " + at + " vrps -n -f csv -o " + filepath.Join(dir, "out", "rovd-warm-up.csv"),
+		"--allow-dubious-hosts --rrdp-root-cert " + ca + " --validation-time " + at + " update\n",
+		fmt.Sprintf("--validation-time %s --validation-threads %d --cold-cache vrps -n -f csv -o %s", at, runtime.NumCPU(),
+			filepath.Join(dir, "out", "rovd-full-1.csv")),
+		"--validation-time " + at + " --validation-threads 1 --cold-cache vrps -n -f csv -o " + filepath.Join(dir, "out", "rovd-full-1-thread-1.csv"),
+		"--allow-dubious-hosts --rrdp-root-cert " + ca + " --validation-time " + at2 + " update\n",
+		"--allow-dubious-hosts --validation-time " + at2 + " vrps -n -f csv -o " + filepath.Join(dir, "out", "rovd-incremental-1.csv"),
 	} {
 		if !strings.Contains(string(args), want) {
 			t.Errorf("rovd was not run with %q:\n%s", want, args)
 		}
+	}
+	if strings.Contains(string(args), "--import") {
+		t.Errorf("rovd was run with --import though the world was served:\n%s", args)
 	}
 
 	report, err := os.ReadFile(filepath.Join(dir, harness.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| rovd full (cold cache)", "| rovd incremental", "| rpki-client", "| FORT", "Signature floor:", "| incremental ≤ 5% of full"} {
+	for _, want := range []string{
+		"| rovd full, " + fmt.Sprint(runtime.NumCPU()), "| rovd full, 1 thread (cold cache)",
+		"| rovd incremental (1% changed, includes RRDP delta fetch)", "| rpki-client", "| FORT",
+		"Signature floor:", "Threads: rovd full with 1 thread", "over RRDP from the world served on loopback",
+		"Incremental runs:", "| incremental ≤ 5% of full",
+	} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
@@ -144,4 +236,80 @@ func TestValidateStage(t *testing.T) {
 	if !strings.Contains(progress.String(), "left)") {
 		t.Error("no time estimate in the progress lines")
 	}
+}
+
+// TestValidateStageImportFallback: when the world cannot be served (its
+// HTTPS port is taken), the store is filled with 'update --import' and
+// the report says so.
+func TestValidateStageImportFallback(t *testing.T) {
+	dir := t.TempDir()
+	stub, argLog, st := stubSetup(t, dir)
+	ln, err := net.Listen("tcp", st.Repositories[0].HTTPS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = harness.Run(context.Background(), harness.Options{
+		Preset: "small", Dir: dir, Runs: 1, Stages: []string{"validate"},
+		Rovd: stub, KeyCache: t.TempDir(), Timeout: time.Minute, FloorDuration: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := readValidate(t, dir)
+	if v.Fill.Method != harness.FillImport || !strings.Contains(v.Fill.Fallback, st.Repositories[0].HTTPS) {
+		t.Errorf("fill %+v, want the import fallback naming %s", v.Fill, st.Repositories[0].HTTPS)
+	}
+	args, err := os.ReadFile(argLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsync := filepath.Join(dir, "world", "rsync")
+	if n := strings.Count(string(args), " update --import "+rsync+"\n"); n != 2 {
+		t.Errorf("%d runs of update --import, want 2 (fill, incremental):\n%s", n, args)
+	}
+	if strings.Contains(string(args), "--rrdp-root-cert") {
+		t.Errorf("--rrdp-root-cert without a server:\n%s", args)
+	}
+	report, err := os.ReadFile(filepath.Join(dir, harness.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"could not be served on loopback", "includes re-import of the rsync tree"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+}
+
+// TestValidateStageInterrupted: cancelling the run (what Ctrl-C does)
+// while rovd updates stops the loopback servers too.
+func TestValidateStageInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	stub, argLog, st := stubSetup(t, dir)
+	t.Setenv("STUB_UPDATE_SLEEP", "30")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Cancel once the fill has started.
+		for ctx.Err() == nil {
+			if b, _ := os.ReadFile(argLog); strings.Contains(string(b), " update") {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	err := harness.Run(ctx, harness.Options{
+		Preset: "small", Dir: dir, Runs: 1, Stages: []string{"validate"},
+		Rovd: stub, KeyCache: t.TempDir(), Timeout: time.Minute, FloorDuration: 50 * time.Millisecond,
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the interrupted stage took %v", d)
+	}
+	checkServersStopped(t, st)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rovd/rovd/bench/harness"
+	"github.com/rovd/rovd/bench/world"
+	"github.com/rovd/rovd/bench/world/serve"
 )
 
 func TestRunUsage(t *testing.T) {
@@ -65,9 +68,23 @@ func TestRunValidate(t *testing.T) {
 		t.Skipf("rovd is not ready for the harness yet: %v", err)
 	}
 
-	dir := t.TempDir()
+	dir, keys := t.TempDir(), t.TempDir()
+	// The world is built first, on free ports of 127.0.0.1 rather than
+	// the preset's fixed ones, which may be taken on a test machine;
+	// the harness reuses it since only its shape must match the preset.
+	cfg, err := world.Preset("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Repositories, err = serve.FreeRepositories(len(cfg.Repositories)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.KeyCache = keys
+	if _, err := world.Build(context.Background(), cfg, filepath.Join(dir, "world")); err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"run", "--preset", "small", "--stages", "validate", "--runs", "1", "-o", dir,
-		"--key-cache", t.TempDir(), "--floor-time", "200ms", "--timeout", "5m", "-q"}
+		"--key-cache", keys, "--floor-time", "200ms", "--timeout", "5m", "-q"}
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
 	code := run(args, &stdout, &stderr)
@@ -80,9 +97,30 @@ func TestRunValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("report:\n%s", report)
-	for _, want := range []string{"| rovd full (cold cache)", "| rovd incremental", "Signature floor:"} {
+	for _, want := range []string{"| rovd full, ", "| rovd full, 1 thread", "| rovd incremental (1% changed, includes RRDP delta fetch)", "Signature floor:"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+	v := readValidate(t, dir)
+	// rovd filled its store over RRDP, and the incremental run fetched
+	// deltas and nothing else, then validated the mutated world right.
+	if f := v.Fill; f.Method != harness.FillRRDP || f.Fetch == nil || f.Fetch.Snapshots != len(cfg.Repositories) || f.Fetch.RsyncConnections != 0 {
+		t.Errorf("fill %+v, fetched %+v; want a snapshot per repository and no rsync", f, f.Fetch)
+	}
+	for _, p := range v.Programs {
+		if !strings.HasPrefix(p.ID, "rovd-") {
+			continue
+		}
+		if len(p.Runs) == 0 || p.Compare == nil || p.Compare.Missing != 0 || p.Compare.Extra != 0 {
+			t.Errorf("%s: %+v, comparison %+v", p.ID, p, p.Compare)
+		}
+		if p.ID != harness.ProgRovdIncremental || len(p.Runs) == 0 {
+			continue
+		}
+		r := p.Runs[0]
+		if f := r.Fetch; f == nil || f.Deltas == 0 || f.Snapshots != 0 || f.Failed != 0 || f.RsyncConnections != 0 {
+			t.Errorf("incremental run fetched %+v; want deltas only", f)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bin", "rovd")); err != nil {
@@ -97,4 +135,22 @@ func TestRunValidate(t *testing.T) {
 	if !strings.Contains(stderr.String(), "stage validate: results from") {
 		t.Errorf("second run did not skip the finished stage:\n%s", stderr.String())
 	}
+}
+
+// readValidate reads the validate stage's results from DIR.
+func readValidate(t *testing.T, dir string) *harness.ValidateResults {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, harness.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res harness.Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	var v harness.ValidateResults
+	if err := json.Unmarshal(res.Stages["validate"], &v); err != nil {
+		t.Fatal(err)
+	}
+	return &v
 }
