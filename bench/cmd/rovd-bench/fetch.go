@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/rovd/rovd/bench/world"
 	"github.com/rovd/rovd/bench/world/serve"
 	"github.com/rovd/rovd/netio"
@@ -26,21 +24,11 @@ import (
 func runFetch(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fs := pflag.NewFlagSet("fetch", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: rovd-bench fetch [options] DIR")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Fetches every repository of the world in DIR into an empty store the way")
-		fmt.Fprintln(w, "rovd does (netio and store), and reports wall time, CPU time and peak memory")
-		fmt.Fprintln(w, "of this process. Unless --no-serve is given, the world is served by a")
-		fmt.Fprintln(w, "'rovd-bench serve' child process, so the servers' work is not counted.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "options:")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	fs.Usage = func() { usage(stderr) }
+	fs, usage := commandFlags("fetch", "fetch [options] DIR",
+		"Fetches every repository of the world in DIR into an empty store the way\n"+
+			"rovd does (netio and store), and reports wall time, CPU time and peak memory\n"+
+			"of this process. Unless --no-serve is given, the world is served by a\n"+
+			"'rovd-bench serve' child process, so the servers' work is not counted.", stderr)
 	var (
 		storeDir = fs.String("store", "", "store directory (default: a temporary one, removed afterwards)")
 		rsync    = fs.Bool("rsync", false, "fetch over rsync instead of RRDP")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/pflag"
 )
 
 // command is one subcommand.
@@ -54,4 +56,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "rovd-bench: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// commandFlags makes the flag set of a command whose usage text is its
+// synopsis, what it does (about) and its options. usage prints that text.
+func commandFlags(name, synopsis, about string, stderr io.Writer) (fs *pflag.FlagSet, usage func(io.Writer)) {
+	fs = pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	usage = func(w io.Writer) {
+		fmt.Fprintf(w, "usage: rovd-bench %s\n\n%s\n\noptions:\n", synopsis, about)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	fs.Usage = func() { usage(stderr) }
+	return fs, usage
 }

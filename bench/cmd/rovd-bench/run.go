@@ -12,33 +12,21 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/rovd/rovd/bench/harness"
 	"github.com/rovd/rovd/bench/world"
 )
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: rovd-bench run [--preset NAME] [options] -o DIR")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Runs the benchmark stages on the preset's world (built into DIR/world unless")
-		fmt.Fprintln(w, "it is there already): rovd beside rpki-client and FORT, each measured for wall")
-		fmt.Fprintln(w, "and CPU time and peak memory of its process tree and checked against the")
-		fmt.Fprintln(w, "world's truth. Results go to DIR/results.json and DIR/report.md; a stage whose")
-		fmt.Fprintln(w, "results are in DIR/results.json is skipped, so an interrupted run resumes.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "The validate stage serves the world on loopback on the ports in its world.json")
-		fmt.Fprintln(w, "(127.0.0.1:8443 and :8873 for the presets): rovd fills its store over RRDP, and")
-		fmt.Fprintln(w, "each incremental run fetches the RRDP deltas of the changed repositories.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "options:")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	fs.Usage = func() { usage(stderr) }
+	fs, usage := commandFlags("run", "run [--preset NAME] [options] -o DIR",
+		"Runs the benchmark stages on the preset's world (built into DIR/world unless\n"+
+			"it is there already): rovd beside rpki-client and FORT, each measured for wall\n"+
+			"and CPU time and peak memory of its process tree and checked against the\n"+
+			"world's truth. Results go to DIR/results.json and DIR/report.md; a stage whose\n"+
+			"results are in DIR/results.json is skipped, so an interrupted run resumes.\n"+
+			"\n"+
+			"The validate stage serves the world on loopback on the ports in its world.json\n"+
+			"(127.0.0.1:8443 and :8873 for the presets): rovd fills its store over RRDP, and\n"+
+			"each incremental run fetches the RRDP deltas of the changed repositories.", stderr)
 	var (
 		out      = fs.StringP("output", "o", "", "output directory (required)")
 		preset   = fs.StringP("preset", "p", "small", "world preset: "+strings.Join(world.Presets, ", "))

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/rovd/rovd/bench/world"
 	"github.com/rovd/rovd/bench/world/serve"
 )
@@ -34,21 +32,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serveWorld runs the serve command until ctx ends; every value on
 // mutateNow (SIGUSR1) applies one mutation.
 func serveWorld(ctx context.Context, args []string, mutateNow <-chan os.Signal, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	usage := func(w io.Writer) {
-		fmt.Fprintln(w, "usage: rovd-bench serve [options] DIR")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Serves the world in DIR (made by 'rovd-bench world') over HTTPS (RRDP and")
-		fmt.Fprintln(w, "the TA certificates) and rsync, where its world.json says, until SIGINT or")
-		fmt.Fprintln(w, "SIGTERM. SIGUSR1 applies one mutation of --mutate percent at once. The test")
-		fmt.Fprintln(w, "CA and the rsync daemons' files are kept in DIR/serve/.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "options:")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	fs.Usage = func() { usage(stderr) }
+	fs, usage := commandFlags("serve", "serve [options] DIR",
+		"Serves the world in DIR (made by 'rovd-bench world') over HTTPS (RRDP and\n"+
+			"the TA certificates) and rsync, where its world.json says, until SIGINT or\n"+
+			"SIGTERM. SIGUSR1 applies one mutation of --mutate percent at once. The test\n"+
+			"CA and the rsync daemons' files are kept in DIR/serve/.", stderr)
 	var (
 		mutate   = fs.Float64("mutate", 1, "percentage of the publication points each mutation changes")
 		every    = fs.Duration("mutate-every", 0, "mutate the world this often while serving (0: only on SIGUSR1)")
