@@ -160,9 +160,10 @@ func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
 }
 
 // cleanup drops repositories, kept publication points and validation
-// cache entries the run did not use, frees their space, and removes rsync working trees of dropped
-// modules. It does nothing after a run in which a trust anchor failed:
-// the data of its tree would look unused.
+// cache entries the run did not use, removes the rsync working trees of
+// dropped modules and frees the space when that is worth it. It does
+// nothing after a run in which a trust anchor failed: the data of its
+// tree would look unused.
 func (r *Runner) cleanup(res *engine.Result, statuses []netio.Status) error {
 	if res.Report.Counts.TAsFailed > 0 || res.Report.Counts.TAs == 0 {
 		return nil
