@@ -148,9 +148,19 @@ func printOptions(w io.Writer, fs *pflag.FlagSet) {
 		if f.Shorthand != "" {
 			name = "-" + f.Shorthand + ", --" + f.Name
 		}
-		if f.Value.Type() != "bool" {
-			name += "=" + strings.ToUpper(f.Value.Type())
+		// A `word` in the usage text names the value, as pflag has it.
+		varname, usage := pflag.UnquoteUsage(f)
+		switch f.Value.Type() {
+		case "bool", "count":
+			varname = ""
+		case "stringArray", "strings":
+			if !strings.Contains(f.Usage, "`") {
+				varname = "value"
+			}
 		}
-		fmt.Fprintf(w, "  %-22s %s\n", name, f.Usage)
+		if varname != "" {
+			name += "=" + strings.ToUpper(varname)
+		}
+		fmt.Fprintf(w, "  %-22s %s\n", name, usage)
 	})
 }

@@ -13,7 +13,7 @@ func runDump(g *globals, args []string, stdout, stderr io.Writer) int {
 	_, status, done := subcommand("dump", "dump [-o DIR]",
 		"Writes the stored data to DIR: rrdp/ (per RRDP repository, the latest\nfetched files), rsync/ (the latest files fetched by rsync), store/ (the\nlast good copy of every publication point that validated) and\nrepositories.json (which directory holds which repository).",
 		args, stdout, stderr, func(fs *pflag.FlagSet) {
-			fs.StringVarP(&outDir, "output", "o", ".", "output directory")
+			fs.StringVarP(&outDir, "output", "o", ".", "output `dir`ectory")
 		})
 	if done {
 		return status

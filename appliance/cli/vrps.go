@@ -149,12 +149,12 @@ func runVRPs(g *globals, args []string, stdout, stderr io.Writer) int {
 	_, status, done := subcommand("vrps", "vrps [-n] [-f FORMAT] [-o FILE] [-a ASN]... [-p PREFIX]...",
 		"Updates the local repository (unless -n), validates it and outputs the\nvalid route origins (VRPs).",
 		args, stdout, stderr, func(fs *pflag.FlagSet) {
-			fs.StringVarP(&outPath, "output", "o", "-", "output file, - for standard output")
-			fs.StringVarP(&format, "format", "f", "csv", "output format: "+strings.Join(output.Formats, ", "))
+			fs.StringVarP(&outPath, "output", "o", "-", "output `file`, - for standard output")
+			fs.StringVarP(&format, "format", "f", "csv", "output `format`: "+strings.Join(output.Formats, ", "))
 			fs.BoolVarP(&noUpdate, "noupdate", "n", false, "do not update the repository first")
 			fs.BoolVar(&complete, "complete", false, "exit with status 2 if a repository could not be updated")
-			fs.StringArrayVarP(&asns, "select-asn", "a", nil, "only VRPs of this ASN, repeatable")
-			fs.StringArrayVarP(&prefixes, "select-prefix", "p", nil, "only VRPs covering this prefix, repeatable")
+			fs.StringArrayVarP(&asns, "select-asn", "a", nil, "only VRPs of this `asn`, repeatable")
+			fs.StringArrayVarP(&prefixes, "select-prefix", "p", nil, "only VRPs covering this `prefix`, repeatable")
 		})
 	if done {
 		return status
@@ -234,7 +234,7 @@ func runUpdate(g *globals, args []string, stdout, stderr io.Writer) int {
 		"Updates the local repository and validates it, to find every publication\npoint. With --import, loads a directory tree in rsync layout\n(DIR/HOST/MODULE/path) into the local repository instead of fetching.",
 		args, stdout, stderr, func(fs *pflag.FlagSet) {
 			fs.BoolVar(&complete, "complete", false, "exit with status 2 if a repository could not be updated")
-			fs.StringVar(&importDir, "import", "", "load this directory tree in rsync layout instead of fetching")
+			fs.StringVar(&importDir, "import", "", "load the tree in rsync layout under `dir` instead of fetching")
 		})
 	if done {
 		return status
