@@ -5,7 +5,6 @@ package config
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -226,7 +225,14 @@ func (c *Config) LoadExceptions() (*payload.SLURM, error) {
 	}
 	files := make([]*payload.SLURM, 0, len(c.Exceptions))
 	for _, path := range c.Exceptions {
-		data, err := readLimited(path, payload.MaxSLURMSize)
+		fi, err := os.Stat(path)
+		if err == nil && fi.Size() > payload.MaxSLURMSize {
+			err = fmt.Errorf("%s: larger than %d bytes", path, payload.MaxSLURMSize)
+		}
+		var data []byte
+		if err == nil {
+			data, err = os.ReadFile(path)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--exceptions: %w", err)
 		}
@@ -242,23 +248,6 @@ func (c *Config) LoadExceptions() (*payload.SLURM, error) {
 		return nil, fmt.Errorf("--exceptions: %w", err)
 	}
 	return merged, nil
-}
-
-// readLimited reads a file of at most limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return data, nil
 }
 
 // EngineOptions returns the engine's settings.

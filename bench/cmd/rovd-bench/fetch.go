@@ -24,7 +24,7 @@ import (
 func runFetch(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fs, usage := commandFlags("fetch", "fetch [options] DIR",
+	fs, parse := commandFlags("fetch", "fetch [options] DIR",
 		"Fetches every repository of the world in DIR into an empty store the way\n"+
 			"rovd does (netio and store), and reports wall time, CPU time and peak memory\n"+
 			"of this process. Unless --no-serve is given, the world is served by a\n"+
@@ -34,14 +34,9 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		rsync    = fs.Bool("rsync", false, "fetch over rsync instead of RRDP")
 		noServe  = fs.Bool("no-serve", false, "the world is already served (rovd-bench serve DIR)")
 		parallel = fs.Int("parallel", netio.DefaultParallel, "repositories fetched at once")
-		help     = fs.BoolP("help", "h", false, "show this help")
 	)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *help {
-		usage(stdout)
-		return 0
+	if status, done := parse(args, stdout); done {
+		return status
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

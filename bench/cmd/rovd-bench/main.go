@@ -58,16 +58,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// commandFlags makes the flag set of a command whose usage text is its
-// synopsis, what it does (about) and its options. usage prints that text.
-func commandFlags(name, synopsis, about string, stderr io.Writer) (fs *pflag.FlagSet, usage func(io.Writer)) {
+// commandFlags makes the flag set of a command whose help text is its
+// synopsis, what it does (about) and its options, with -h/--help. parse
+// parses the arguments; done says the command should return status at
+// once: help was asked for (0, printed to stdout) or the arguments are
+// wrong (2, reported to stderr).
+func commandFlags(name, synopsis, about string, stderr io.Writer) (fs *pflag.FlagSet, parse func(args []string, stdout io.Writer) (status int, done bool)) {
 	fs = pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	usage = func(w io.Writer) {
+	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "usage: rovd-bench %s\n\n%s\n\noptions:\n", synopsis, about)
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
 	fs.Usage = func() { usage(stderr) }
-	return fs, usage
+	help := fs.BoolP("help", "h", false, "show this help")
+	parse = func(args []string, stdout io.Writer) (int, bool) {
+		if err := fs.Parse(args); err != nil {
+			return 2, true
+		}
+		if *help {
+			usage(stdout)
+			return 0, true
+		}
+		return 0, false
+	}
+	return fs, parse
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs, usage := commandFlags("run", "run [--preset NAME] [options] -o DIR",
+	fs, parse := commandFlags("run", "run [--preset NAME] [options] -o DIR",
 		"Runs the benchmark stages on the preset's world (built into DIR/world unless\n"+
 			"it is there already): rovd beside rpki-client and FORT, each measured for wall\n"+
 			"and CPU time and peak memory of its process tree and checked against the\n"+
@@ -40,14 +40,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		mutate   = fs.Float64("mutate", 1, "percentage of publication points changed before each incremental run")
 		floor    = fs.Duration("floor-time", harness.DefaultFloorDuration, "how long RSA verification is measured for the signature floor")
 		quiet    = fs.BoolP("quiet", "q", false, "no world generator log")
-		help     = fs.BoolP("help", "h", false, "show this help")
 	)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *help {
-		usage(stdout)
-		return 0
+	if status, done := parse(args, stdout); done {
+		return status
 	}
 	if *out == "" || fs.NArg() > 0 {
 		fs.Usage()

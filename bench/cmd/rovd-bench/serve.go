@@ -32,7 +32,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serveWorld runs the serve command until ctx ends; every value on
 // mutateNow (SIGUSR1) applies one mutation.
 func serveWorld(ctx context.Context, args []string, mutateNow <-chan os.Signal, stdout, stderr io.Writer) int {
-	fs, usage := commandFlags("serve", "serve [options] DIR",
+	fs, parse := commandFlags("serve", "serve [options] DIR",
 		"Serves the world in DIR (made by 'rovd-bench world') over HTTPS (RRDP and\n"+
 			"the TA certificates) and rsync, where its world.json says, until SIGINT or\n"+
 			"SIGTERM. SIGUSR1 applies one mutation of --mutate percent at once. The test\n"+
@@ -45,14 +45,9 @@ func serveWorld(ctx context.Context, args []string, mutateNow <-chan os.Signal, 
 		noRsync  = fs.Bool("no-rsync", false, "serve RRDP only, start no rsync daemon")
 		keyCache = fs.String("key-cache", world.DefaultKeyCache(), "directory of cached CA keys (mutations need the world's keys)")
 		quiet    = fs.BoolP("quiet", "q", false, "log only warnings and errors")
-		help     = fs.BoolP("help", "h", false, "show this help")
 	)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *help {
-		usage(stdout)
-		return 0
+	if status, done := parse(args, stdout); done {
+		return status
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
