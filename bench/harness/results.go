@@ -140,6 +140,23 @@ func (r *Results) Set(stage string, v any) error {
 	return nil
 }
 
+// ReadStage reads the results of one stage from DIR/results.json into v.
+func ReadStage(dir, stage string, v any) error {
+	b, err := os.ReadFile(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", ResultsFile, err)
+	}
+	raw, ok := r.Stages[stage]
+	if !ok {
+		return fmt.Errorf("%s: no results of stage %s", ResultsFile, stage)
+	}
+	return json.Unmarshal(raw, v)
+}
+
 // Save writes DIR/results.json atomically, so that an interrupted run
 // leaves the previous file intact.
 func (r *Results) Save(dir string) error {

@@ -3,7 +3,6 @@ package harness_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -91,16 +90,8 @@ func buildWorld(t *testing.T, dir, keys string) *world.State {
 // readValidate reads the validate stage's results from DIR.
 func readValidate(t *testing.T, dir string) *harness.ValidateResults {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, harness.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res harness.Results
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
 	var v harness.ValidateResults
-	if err := json.Unmarshal(res.Stages["validate"], &v); err != nil {
+	if err := harness.ReadStage(dir, "validate", &v); err != nil {
 		t.Fatal(err)
 	}
 	return &v

@@ -28,7 +28,7 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		"Fetches every repository of the world in DIR into an empty store the way\n"+
 			"rovd does (netio and store), and reports wall time, CPU time and peak memory\n"+
 			"of this process. Unless --no-serve is given, the world is served by a\n"+
-			"'rovd-bench serve' child process, so the servers' work is not counted.", stderr)
+			"'rovd-bench serve' child process, so the servers' work is not counted.", 1, stderr)
 	var (
 		storeDir = fs.String("store", "", "store directory (default: a temporary one, removed afterwards)")
 		rsync    = fs.Bool("rsync", false, "fetch over rsync instead of RRDP")
@@ -37,10 +37,6 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	)
 	if status, done := parse(args, stdout); done {
 		return status
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "rovd-bench fetch: %v\n", err)

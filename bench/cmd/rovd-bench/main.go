@@ -60,10 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // commandFlags makes the flag set of a command whose help text is its
 // synopsis, what it does (about) and its options, with -h/--help. parse
-// parses the arguments; done says the command should return status at
-// once: help was asked for (0, printed to stdout) or the arguments are
-// wrong (2, reported to stderr).
-func commandFlags(name, synopsis, about string, stderr io.Writer) (fs *pflag.FlagSet, parse func(args []string, stdout io.Writer) (status int, done bool)) {
+// parses the arguments, of which nargs must be operands; done says the
+// command should return status at once: help was asked for (0, printed
+// to stdout) or the arguments are wrong (2, reported to stderr).
+func commandFlags(name, synopsis, about string, nargs int, stderr io.Writer) (fs *pflag.FlagSet, parse func(args []string, stdout io.Writer) (status int, done bool)) {
 	fs = pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	usage := func(w io.Writer) {
@@ -80,6 +80,10 @@ func commandFlags(name, synopsis, about string, stderr io.Writer) (fs *pflag.Fla
 		if *help {
 			usage(stdout)
 			return 0, true
+		}
+		if fs.NArg() != nargs {
+			fs.Usage()
+			return 2, true
 		}
 		return 0, false
 	}

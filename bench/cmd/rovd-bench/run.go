@@ -26,7 +26,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			"\n"+
 			"The validate stage serves the world on loopback on the ports in its world.json\n"+
 			"(127.0.0.1:8443 and :8873 for the presets): rovd fills its store over RRDP, and\n"+
-			"each incremental run fetches the RRDP deltas of the changed repositories.", stderr)
+			"each incremental run fetches the RRDP deltas of the changed repositories.", 0, stderr)
 	var (
 		out      = fs.StringP("output", "o", "", "output directory (required)")
 		preset   = fs.StringP("preset", "p", "small", "world preset: "+strings.Join(world.Presets, ", "))
@@ -44,7 +44,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if status, done := parse(args, stdout); done {
 		return status
 	}
-	if *out == "" || fs.NArg() > 0 {
+	if *out == "" {
 		fs.Usage()
 		return 2
 	}

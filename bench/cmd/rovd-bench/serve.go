@@ -36,7 +36,7 @@ func serveWorld(ctx context.Context, args []string, mutateNow <-chan os.Signal, 
 		"Serves the world in DIR (made by 'rovd-bench world') over HTTPS (RRDP and\n"+
 			"the TA certificates) and rsync, where its world.json says, until SIGINT or\n"+
 			"SIGTERM. SIGUSR1 applies one mutation of --mutate percent at once. The test\n"+
-			"CA and the rsync daemons' files are kept in DIR/serve/.", stderr)
+			"CA and the rsync daemons' files are kept in DIR/serve/.", 1, stderr)
 	var (
 		mutate   = fs.Float64("mutate", 1, "percentage of the publication points each mutation changes")
 		every    = fs.Duration("mutate-every", 0, "mutate the world this often while serving (0: only on SIGUSR1)")
@@ -48,10 +48,6 @@ func serveWorld(ctx context.Context, args []string, mutateNow <-chan os.Signal, 
 	)
 	if status, done := parse(args, stdout); done {
 		return status
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "rovd-bench serve: %v\n", err)
