@@ -74,3 +74,41 @@ func FuzzCacheEntry(f *testing.F) {
 		}
 	})
 }
+
+// entryDecoder builds a whole cacheEntry, for tests: runs replay entries
+// straight into their results.
+type entryDecoder struct{ e cacheEntry }
+
+func (x *entryDecoder) header(from, until int64, fp, mft [32]byte, chain payload.Validity) bool {
+	x.e.from, x.e.until, x.e.fingerprint, x.e.manifest, x.e.chain = from, until, fp, mft, chain
+	return true
+}
+func (x *entryDecoder) file(name []byte, hash [32]byte) bool {
+	x.e.files = append(x.e.files, cachedFile{name: string(name), hash: hash})
+	return true
+}
+func (x *entryDecoder) sources(int) {}
+func (x *entryDecoder) vrps(int)    {}
+func (x *entryDecoder) source(name []byte, validity, chain payload.Validity) {
+	x.e.sources = append(x.e.sources, cachedSource{name: string(name), validity: validity, chain: chain})
+}
+func (x *entryDecoder) vrp(v payload.VRP, src uint32) { x.e.vrps = append(x.e.vrps, cachedVRP{v, src}) }
+func (x *entryDecoder) aspa(a payload.ASPA, src uint32) {
+	x.e.aspas = append(x.e.aspas, cachedASPA{a, src})
+}
+func (x *entryDecoder) key(k payload.RouterKey, src uint32) {
+	x.e.keys = append(x.e.keys, cachedKey{k, src})
+}
+func (x *entryDecoder) child(c cachedChild) { x.e.children = append(x.e.children, c) }
+func (x *entryDecoder) finding(f Finding)   { x.e.findings = append(x.e.findings, f) }
+func (x *entryDecoder) count(c cachedCount) { x.e.counts = append(x.e.counts, c) }
+func (x *entryDecoder) stale(n int)         { x.e.stale = n }
+
+// decodeEntry decodes a whole entry.
+func decodeEntry(raw []byte) (*cacheEntry, error) {
+	var x entryDecoder
+	if err := readEntry(raw, &x); err != nil {
+		return nil, err
+	}
+	return &x.e, nil
+}

@@ -19,12 +19,11 @@ import (
 type pointResult struct {
 	payload  payload.Builder
 	children []*task
-	// objects are the manifest and every file it lists, for KeepPoint.
-	objects []store.PointObject
-	mftHash [32]byte
-	// keep is objects when they should be recorded as the point's last
-	// good copy (they validated and differ from what is kept), else nil.
+	// keep are the manifest and every file it lists when they should be
+	// recorded as the point's last good copy (they validated from the
+	// latest data and differ from what is kept), else nil.
 	keep     []store.PointObject
+	mftHash  [32]byte
 	lastGood bool
 
 	// rec records a point validated in full for the validation cache,
@@ -81,8 +80,8 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 				if w.e.opt.Persist {
 					pt.entry = pt.rec.entry(fp, log)
 				}
-				if kept == nil || keptHash != pt.mftHash {
-					pt.keep = pt.objects
+				if kept != nil && keptHash == pt.mftHash {
+					pt.keep = nil // kept already
 				}
 				return nil
 			}
@@ -94,7 +93,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 		if kept != nil {
 			var keptLog pointLog
 			if pt = w.checkPoint(t, issuer, kept, nil, &keptLog); pt != nil {
-				pt.lastGood = true
+				pt.lastGood, pt.keep = true, nil
 				log.add(slog.LevelWarn, mftURI, nil, "latest data rejected, using the last good copy of the publication point")
 				log.absorb(&keptLog)
 				return nil
@@ -182,8 +181,8 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 	// The store hashed each object when it came in.
 	pt := &pointResult{mftHash: mo.Hash, rec: rec}
 	rec.e.manifest = mo.Hash
-	pt.objects = make([]store.PointObject, 0, len(mft.Files)+1)
-	pt.objects = append(pt.objects, store.PointObject{URI: mftURI, Ref: mo.Ref, Hash: mo.Hash})
+	pt.keep = make([]store.PointObject, 0, len(mft.Files)+1)
+	pt.keep = append(pt.keep, store.PointObject{URI: mftURI, Ref: mo.Ref, Hash: mo.Hash})
 	files := make([]pointFile, 0, len(mft.Files))
 	crlURI, crlIndex := mft.EE.CRLURI, -1
 	for _, f := range mft.Files {
@@ -217,7 +216,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 			crlIndex = len(files)
 		}
 		files = append(files, pointFile{uri: uri, obj: o})
-		pt.objects = append(pt.objects, store.PointObject{URI: uri, Ref: o.Ref, Hash: o.Hash})
+		pt.keep = append(pt.keep, store.PointObject{URI: uri, Ref: o.Ref, Hash: o.Hash})
 	}
 
 	// The CRL is the one the manifest's EE certificate names; it must be
