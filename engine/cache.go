@@ -26,26 +26,37 @@ import (
 //     result, the trust anchor's label, the bytes of the CA certificate
 //     and the CA's effective resources (which change under an unchanged
 //     certificate that inherits them when an ancestor is re-issued);
-//   - the hash of the manifest and of every file it lists, as stored;
+//   - the hash of the manifest and of every file it lists, as stored,
+//     and the store's Stamp of the repository when they were read: while
+//     the store reports the point's directories unchanged since, the
+//     files need no lookup at all;
 //   - a time window: from the validation time it was computed at to the
 //     first instant after it at which any certificate, manifest or CRL it
 //     looked at starts or ends being valid.
 //
 // A later run reuses the entry if all three still hold; the comparisons
 // use the hashes the store computed on ingest, so a reused point costs
-// index lookups and no cryptography. A point that fails, or validated
-// only from its last good copy, is validated in full every run.
+// a few index lookups and no cryptography. A point that fails, or
+// validated only from its last good copy, is validated in full every
+// run.
+//
+// Validity chains are kept relative to the point: what its manifest and
+// CRL allow, and each object's own validity. A hit intersects them with
+// the chain of the CA above as it is now, so a parent's new manifest
+// (which moves the chain of everything below it) costs its children no
+// miss.
 
 // cacheVersion changes whenever the encoding or the rules behind it
 // change, so that an older rovd's entries are never reused.
-const cacheVersion = 4
+const cacheVersion = 5
 
 // cacheEntry is one point's cached result.
 type cacheEntry struct {
 	from, until int64 // Unix seconds: the window it holds for
 	fingerprint [32]byte
 	manifest    [32]byte
-	chain       payload.Validity // of the point, for its children
+	stamp       store.Stamp      // of the repository when its files were read
+	chain       payload.Validity // the point's own: its manifest and CRL
 	files       []cachedFile
 	sources     []cachedSource
 	vrps        []cachedVRP
@@ -57,14 +68,20 @@ type cacheEntry struct {
 	stale       int // stale manifests and CRLs accepted
 }
 
+// A run that builds no payload set reads an entry only up to its
+// payload, so the number of VRPs (for the per-repository counts) is
+// also written ahead of it.
+
 type cachedFile struct {
 	name string
 	hash [32]byte
 }
 
+// cachedSource is an object that yields payload. Its chain is the
+// point's own chain narrowed to the object's validity.
 type cachedSource struct {
-	name            string
-	validity, chain payload.Validity
+	name     string
+	validity payload.Validity
 }
 
 type cachedVRP struct {
@@ -100,13 +117,15 @@ type cachedCount struct {
 
 // fingerprint hashes what a point's result depends on beside its files.
 func (w *walk) fingerprint(t *task, iss *rpki.Issuer) [32]byte {
-	h := sha256.New()
-	var b []byte
+	// Computed for every point of every run: the buffer stays on the
+	// stack for the usual few hundred bytes.
+	b := make([]byte, 0, 512)
 	b = append(b, cacheVersion, boolByte(w.e.opt.Strict), byte(w.e.opt.Stale), byte(w.e.opt.UnknownObjects))
 	b = binary.AppendUvarint(b, uint64(w.e.opt.MaxObjectsPerPoint))
 	b = appendString(b, t.ta.label)
 	b = appendString(b, t.certURI)
 	b = append(b, t.certHash[:]...)
+	b = appendString(b, t.repo) // the stamp is the repository's
 	for _, s := range []rpki.IPSet{iss.Resources.IPv4, iss.Resources.IPv6} {
 		b = binary.AppendUvarint(b, uint64(len(s.Ranges)))
 		for _, r := range s.Ranges {
@@ -119,8 +138,7 @@ func (w *walk) fingerprint(t *task, iss *rpki.Issuer) [32]byte {
 		b = binary.BigEndian.AppendUint32(b, r.Min)
 		b = binary.BigEndian.AppendUint32(b, r.Max)
 	}
-	h.Write(b)
-	return [32]byte(h.Sum(nil))
+	return sha256.Sum256(b)
 }
 
 func boolByte(b bool) byte {
@@ -132,17 +150,13 @@ func boolByte(b bool) byte {
 
 // fromCache returns the point's cached result if it still holds, with
 // its findings and counts replayed into log; nil means validate it.
-func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Objects, log *pointLog) *pointResult {
-	raw := v.Cached(t.cert.Manifest)
-	if raw == nil {
+func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Objects, log *pointLog, withPayload bool) *pointResult {
+	sum := v.Cached(t.cert.Manifest)
+	if sum == nil {
 		return nil
 	}
-	mft, ok := objs.HashIn(t.cert.Manifest, nil)
-	if !ok {
-		return nil
-	}
-	r := &replayer{w: w, t: t, fp: fp, objs: objs, mft: mft, pt: &pointResult{mftHash: mft}}
-	if err := readEntry(raw, r); err != nil {
+	r := &replayer{w: w, v: v, t: t, fp: fp, objs: objs, pt: &pointResult{}, withPayload: withPayload}
+	if err := readEntry(sum, func() []byte { return v.CachedDetail(t.cert.Manifest) }, r); err != nil {
 		return nil // a miss, or a damaged entry, which the run replaces
 	}
 	// Findings and counts go to the log only now that the whole entry
@@ -157,24 +171,43 @@ func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Object
 
 // replayer turns a cache entry into a point's result as it is read.
 type replayer struct {
-	w        *walk
-	t        *task
-	fp       [32]byte
-	mft      [32]byte
-	objs     *store.Objects
-	hashes   *store.Hashes
-	pt       *pointResult
-	chain    payload.Validity
-	srcs     []payload.Source
-	findings []Finding
-	counts   []cachedCount
-	nstale   int
+	w      *walk
+	v      *store.View
+	t      *task
+	fp     [32]byte
+	objs   *store.Objects
+	hashes *store.Hashes
+	// withPayload reads the payload too; without it, pt has none.
+	withPayload bool
+	pt          *pointResult
+	chain       payload.Validity
+	srcs        []payload.Source
+	findings    []Finding
+	counts      []cachedCount
+	nstale      int
 }
 
-func (r *replayer) header(from, until int64, fp, mft [32]byte, chain payload.Validity) bool {
+func (r *replayer) header(h *entryHeader) (holds, checkFiles bool) {
 	at := r.w.at.Unix()
-	r.chain = chain
-	return fp == r.fp && mft == r.mft && at >= from && at < until
+	if h.fingerprint != r.fp || at < h.from || at >= h.until {
+		return false, false
+	}
+	r.chain = intersect(r.t.chain, h.chain.NotBefore, h.chain.NotAfter)
+	r.pt.mftHash = h.manifest
+	// Every listed file is directly in the CA's repository directory
+	// (file names have no slash); the manifest may sit below it. If
+	// the store vouches for both, manifest and files are as they were.
+	caRepo, mft := r.t.cert.CARepository, r.t.cert.Manifest
+	dirs := [2]string{caRepo, mft[:strings.LastIndexByte(mft, '/')+1]}
+	n := 2
+	if dirs[1] == caRepo {
+		n = 1
+	}
+	if r.v.Unchanged(h.stamp, r.t.repo, dirs[:n]...) {
+		return true, false
+	}
+	cur, ok := r.objs.HashIn(mft, nil)
+	return ok && cur == h.manifest, true
 }
 
 func (r *replayer) file(name []byte, hash [32]byte) bool {
@@ -185,10 +218,14 @@ func (r *replayer) file(name []byte, hash [32]byte) bool {
 	return ok && h == hash
 }
 
+func (r *replayer) payload() bool  { return r.withPayload }
+func (r *replayer) vrpCount(n int) { r.pt.nvrps = n }
+
 func (r *replayer) sources(n int) { r.srcs = make([]payload.Source, 0, n) }
 
-func (r *replayer) source(name []byte, validity, chain payload.Validity) {
-	r.srcs = append(r.srcs, payload.Source{TA: r.t.ta.label, URI: r.t.cert.CARepository + string(name), Validity: validity, Chain: chain})
+func (r *replayer) source(name []byte, validity payload.Validity) {
+	r.srcs = append(r.srcs, payload.Source{TA: r.t.ta.label, URI: r.t.cert.CARepository + string(name), Validity: validity,
+		Chain: intersect(r.chain, validity.NotBefore, validity.NotAfter)})
 }
 
 func (r *replayer) vrps(n int)                    { r.pt.payload.Grow(n) }
@@ -247,12 +284,12 @@ func (r *recorder) source(s *payload.Source, caRepo string) uint32 {
 	}
 	i := uint32(len(r.e.sources))
 	r.srcIndex[s] = i
-	r.e.sources = append(r.e.sources, cachedSource{name: s.URI[len(caRepo):], validity: s.Validity, chain: s.Chain})
+	r.e.sources = append(r.e.sources, cachedSource{name: s.URI[len(caRepo):], validity: s.Validity})
 	return i
 }
 
 // entry finishes the record of a point that validated.
-func (r *recorder) entry(fp [32]byte, log *pointLog) []byte {
+func (r *recorder) entry(fp [32]byte, log *pointLog) *store.CacheEntry {
 	r.e.fingerprint = fp
 	// In name order, the order of the store's index: a hit then finds
 	// the files by stepping through it.
@@ -270,7 +307,8 @@ func (r *recorder) entry(fp [32]byte, log *pointLog) []byte {
 		r.e.counts = append(r.e.counts, cachedCount{kind: k, valid: false, n: n})
 	}
 	r.e.stale = log.stale
-	return encodeEntry(&r.e)
+	sum, detail := encodeEntry(&r.e)
+	return &store.CacheEntry{Summary: sum, Detail: detail}
 }
 
 // The encoding: a version byte, then the fields in order; integers as
@@ -287,47 +325,19 @@ func appendValidity(b []byte, v payload.Validity) []byte {
 	return binary.AppendVarint(b, v.NotAfter.Unix())
 }
 
-func encodeEntry(e *cacheEntry) []byte {
+func encodeEntry(e *cacheEntry) (summary, detail []byte) {
+	// The summary is what every hit needs. The detail holds the file
+	// list, which a hit reads only when the store cannot vouch for the
+	// files, and the payload, which a run that builds no payload set
+	// skips.
 	b := []byte{cacheVersion}
 	b = binary.AppendVarint(b, e.from)
 	b = binary.AppendVarint(b, e.until)
 	b = append(b, e.fingerprint[:]...)
 	b = append(b, e.manifest[:]...)
+	b = binary.AppendUvarint(b, e.stamp.Gen)
+	b = binary.AppendUvarint(b, e.stamp.Seq)
 	b = appendValidity(b, e.chain)
-	b = binary.AppendUvarint(b, uint64(len(e.files)))
-	for _, f := range e.files {
-		b = appendString(b, f.name)
-		b = append(b, f.hash[:]...)
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.sources)))
-	for _, s := range e.sources {
-		b = appendString(b, s.name)
-		b = appendValidity(b, s.validity)
-		b = appendValidity(b, s.chain)
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.vrps)))
-	for _, x := range e.vrps {
-		b = binary.AppendUvarint(b, uint64(x.vrp.ASN))
-		b = appendString(b, string(x.vrp.Prefix.Addr().AsSlice()))
-		b = append(b, byte(x.vrp.Prefix.Bits()), x.vrp.MaxLength)
-		b = binary.AppendUvarint(b, uint64(x.src))
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.aspas)))
-	for _, x := range e.aspas {
-		b = binary.AppendUvarint(b, uint64(x.aspa.Customer))
-		b = binary.AppendUvarint(b, uint64(len(x.aspa.Providers)))
-		for _, p := range x.aspa.Providers {
-			b = binary.AppendUvarint(b, uint64(p))
-		}
-		b = binary.AppendUvarint(b, uint64(x.src))
-	}
-	b = binary.AppendUvarint(b, uint64(len(e.keys)))
-	for _, x := range e.keys {
-		b = binary.AppendUvarint(b, uint64(x.key.ASN))
-		b = append(b, x.key.SKI[:]...)
-		b = appendString(b, string(x.key.SPKI))
-		b = binary.AppendUvarint(b, uint64(x.src))
-	}
 	b = binary.AppendUvarint(b, uint64(len(e.children)))
 	for _, c := range e.children {
 		b = appendString(b, c.name)
@@ -353,7 +363,44 @@ func encodeEntry(e *cacheEntry) []byte {
 		b = append(b, boolByte(c.valid))
 		b = binary.AppendUvarint(b, uint64(c.n))
 	}
-	return binary.AppendUvarint(b, uint64(e.stale))
+	b = binary.AppendUvarint(b, uint64(e.stale))
+	b = binary.AppendUvarint(b, uint64(len(e.vrps)))
+	summary = b
+	b = []byte{cacheVersion}
+	b = binary.AppendUvarint(b, uint64(len(e.files)))
+	for _, f := range e.files {
+		b = appendString(b, f.name)
+		b = append(b, f.hash[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.sources)))
+	for _, s := range e.sources {
+		b = appendString(b, s.name)
+		b = appendValidity(b, s.validity)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.vrps)))
+	for _, x := range e.vrps {
+		b = binary.AppendUvarint(b, uint64(x.vrp.ASN))
+		b = appendString(b, string(x.vrp.Prefix.Addr().AsSlice()))
+		b = append(b, byte(x.vrp.Prefix.Bits()), x.vrp.MaxLength)
+		b = binary.AppendUvarint(b, uint64(x.src))
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.aspas)))
+	for _, x := range e.aspas {
+		b = binary.AppendUvarint(b, uint64(x.aspa.Customer))
+		b = binary.AppendUvarint(b, uint64(len(x.aspa.Providers)))
+		for _, p := range x.aspa.Providers {
+			b = binary.AppendUvarint(b, uint64(p))
+		}
+		b = binary.AppendUvarint(b, uint64(x.src))
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.keys)))
+	for _, x := range e.keys {
+		b = binary.AppendUvarint(b, uint64(x.key.ASN))
+		b = append(b, x.key.SKI[:]...)
+		b = appendString(b, string(x.key.SPKI))
+		b = binary.AppendUvarint(b, uint64(x.src))
+	}
+	return summary, b
 }
 
 func appendIPSet(b []byte, s *rpki.IPSet) []byte {
@@ -436,6 +483,26 @@ func (d *decoder) bytes(n int) []byte {
 
 func (d *decoder) string() string { return string(d.bytes(d.count())) }
 
+// strings4 reads four strings, held in one allocation.
+func (d *decoder) strings4() (out [4]string) {
+	var parts [4][]byte
+	size := 0
+	for i := range parts {
+		parts[i] = d.bytes(d.count())
+		size += len(parts[i])
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, p := range parts {
+		sb.Write(p)
+	}
+	all := sb.String()
+	for i, p := range parts {
+		out[i], all = all[:len(p)], all[len(p):]
+	}
+	return out
+}
+
 func (d *decoder) hash() (h [32]byte) {
 	copy(h[:], d.bytes(32))
 	return h
@@ -492,51 +559,115 @@ func (d *decoder) resources() rpki.Resources {
 	return r
 }
 
+// entryHeader is the fixed start of an entry.
+type entryHeader struct {
+	from, until           int64
+	fingerprint, manifest [32]byte
+	stamp                 store.Stamp
+	chain                 payload.Validity
+}
+
 // entryVisitor receives an entry's parts as readEntry decodes them, so
-// that a cache hit builds its result without an intermediate copy. A
-// false from header or file stops the read: the entry does not hold.
+// that a cache hit builds its result without an intermediate copy.
 type entryVisitor interface {
-	header(from, until int64, fingerprint, manifest [32]byte, chain payload.Validity) bool
-	file(name []byte, hash [32]byte) bool
-	sources(n int)
-	source(name []byte, validity, chain payload.Validity)
-	vrps(n int)
-	vrp(v payload.VRP, src uint32)
-	aspa(a payload.ASPA, src uint32)
-	key(k payload.RouterKey, src uint32)
+	// header says whether the entry holds at all (false stops the
+	// read) and whether its files must be looked up one by one.
+	header(h *entryHeader) (holds, checkFiles bool)
 	child(c cachedChild)
 	finding(f Finding)
 	count(c cachedCount)
 	stale(n int)
+	vrpCount(n int)
+	// file checks one listed file; false stops the read.
+	file(name []byte, hash [32]byte) bool
+	// payload says whether to read the payload; the read ends here if
+	// not.
+	payload() bool
+	sources(n int)
+	source(name []byte, validity payload.Validity)
+	vrps(n int)
+	vrp(v payload.VRP, src uint32)
+	aspa(a payload.ASPA, src uint32)
+	key(k payload.RouterKey, src uint32)
 }
 
 // errMiss ends readEntry when the visitor finds the entry does not hold.
 var errMiss = errors.New("cache entry does not hold")
 
-// readEntry decodes raw into v. Slices handed to v alias raw.
-func readEntry(raw []byte, v entryVisitor) error {
-	d := &decoder{b: raw}
+// readEntry decodes an entry into v: its summary, and its detail (got
+// from detail, only if v needs it). Slices handed to v alias them.
+func readEntry(summary []byte, detail func() []byte, v entryVisitor) error {
+	d := &decoder{b: summary}
 	if d.byte() != cacheVersion {
 		return errBadEntry
 	}
-	from, until := d.varint(), d.varint()
-	fp, mft := d.hash(), d.hash()
-	if !v.header(from, until, fp, mft, d.validity()) {
+	h := entryHeader{from: d.varint(), until: d.varint(), fingerprint: d.hash(), manifest: d.hash(),
+		stamp: store.Stamp{Gen: d.uvarint(), Seq: d.uvarint()}, chain: d.validity()}
+	if d.err != nil {
+		return d.err
+	}
+	holds, checkFiles := v.header(&h)
+	if !holds {
 		return errMiss
+	}
+	for range d.count() {
+		var c cachedChild
+		// One allocation for the four strings: a hit reads thousands
+		// of children.
+		strs := d.strings4()
+		c.name, c.notify, c.caRepository, c.manifest = strs[0], strs[1], strs[2], strs[3]
+		c.notBefore, c.notAfter, c.resources, c.hash = d.varint(), d.varint(), d.resources(), d.hash()
+		if d.err != nil {
+			break
+		}
+		v.child(c)
+	}
+	for range d.count() {
+		f := Finding{Level: slog.Level(d.varint()), URI: d.string(), Stage: d.string(), Ref: d.string(), Msg: d.string()}
+		if d.err != nil {
+			break
+		}
+		v.finding(f)
+	}
+	for range d.count() {
+		c := cachedCount{kind: d.string(), valid: d.byte() == 1, n: int(d.uint32())}
+		if d.err != nil {
+			break
+		}
+		v.count(c)
+	}
+	v.stale(int(d.uint32()))
+	nvrps := int(d.uint32())
+	v.vrpCount(nvrps)
+	if d.err != nil || len(d.b) != 0 {
+		return errBadEntry
+	}
+	if !checkFiles && !v.payload() {
+		return nil
+	}
+	d = &decoder{b: detail()}
+	if d.byte() != cacheVersion {
+		return errBadEntry
 	}
 	for range d.count() {
 		name, hash := d.bytes(d.count()), d.hash()
 		if d.err != nil {
 			return d.err
 		}
-		if !v.file(name, hash) {
+		if checkFiles && !v.file(name, hash) {
 			return errMiss
 		}
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if !v.payload() {
+		return nil
 	}
 	nsrc := d.count()
 	v.sources(nsrc)
 	for range nsrc {
-		v.source(d.bytes(d.count()), d.validity(), d.validity())
+		v.source(d.bytes(d.count()), d.validity())
 	}
 	src := func() uint32 {
 		i := d.uint32()
@@ -546,6 +677,9 @@ func readEntry(raw []byte, v entryVisitor) error {
 		return i
 	}
 	nvrp := d.count()
+	if nvrp != nvrps {
+		return errBadEntry
+	}
 	v.vrps(nvrp)
 	for range nvrp {
 		asn := d.uint32()
@@ -581,29 +715,6 @@ func readEntry(raw []byte, v entryVisitor) error {
 		}
 		v.key(k, i)
 	}
-	for range d.count() {
-		c := cachedChild{name: d.string(), notify: d.string(), caRepository: d.string(), manifest: d.string(),
-			notBefore: d.varint(), notAfter: d.varint(), resources: d.resources(), hash: d.hash()}
-		if d.err != nil {
-			break
-		}
-		v.child(c)
-	}
-	for range d.count() {
-		f := Finding{Level: slog.Level(d.varint()), URI: d.string(), Stage: d.string(), Ref: d.string(), Msg: d.string()}
-		if d.err != nil {
-			break
-		}
-		v.finding(f)
-	}
-	for range d.count() {
-		c := cachedCount{kind: d.string(), valid: d.byte() == 1, n: int(d.uint32())}
-		if d.err != nil {
-			break
-		}
-		v.count(c)
-	}
-	v.stale(int(d.uint32()))
 	if d.err != nil || len(d.b) != 0 {
 		return errBadEntry
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rovd/rovd/engine/payload"
 	"github.com/rovd/rovd/engine/rpki"
+	"github.com/rovd/rovd/store"
 )
 
 func sampleEntry() *cacheEntry {
@@ -19,7 +20,8 @@ func sampleEntry() *cacheEntry {
 		fingerprint: [32]byte{1, 2, 3}, manifest: [32]byte{4, 5, 6},
 		chain:   v,
 		files:   []cachedFile{{name: "a.roa", hash: [32]byte{7}}, {name: "b.cer", hash: [32]byte{8}}},
-		sources: []cachedSource{{name: "a.roa", validity: v, chain: v}},
+		stamp:   store.Stamp{Gen: 3, Seq: 7},
+		sources: []cachedSource{{name: "a.roa", validity: v}},
 		vrps: []cachedVRP{
 			{vrp: payload.VRP{ASN: 64496, Prefix: netip.MustParsePrefix("192.0.2.0/24"), MaxLength: 24}},
 			{vrp: payload.VRP{ASN: 64497, Prefix: netip.MustParsePrefix("2001:db8::/32"), MaxLength: 48}},
@@ -47,24 +49,33 @@ func TestCacheEntryRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, e) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, e)
 	}
-	raw := encodeEntry(e)
-	for i := range raw {
-		if _, err := decodeEntry(raw[:i]); err == nil {
-			t.Errorf("a cut at %d of %d bytes decodes", i, len(raw))
+	sum, detail := encodeEntry(e)
+	for i := range sum {
+		if _, err := decodeEntry(sum[:i], detail); err == nil {
+			t.Errorf("a summary cut at %d of %d bytes decodes", i, len(sum))
 		}
 	}
-	if _, err := decodeEntry(append(bytes.Clone(raw), 0)); err == nil {
-		t.Error("trailing bytes decode")
+	for i := range detail {
+		if _, err := decodeEntry(sum, detail[:i]); err == nil {
+			t.Errorf("a detail cut at %d of %d bytes decodes", i, len(detail))
+		}
+	}
+	if _, err := decodeEntry(append(bytes.Clone(sum), 0), detail); err == nil {
+		t.Error("trailing bytes in the summary decode")
+	}
+	if _, err := decodeEntry(sum, append(bytes.Clone(detail), 0)); err == nil {
+		t.Error("trailing bytes in the detail decode")
 	}
 }
 
 // FuzzCacheEntry feeds damaged entries to the decoder: an entry comes
 // from a file on disk, and a bad one must be a miss, never a crash.
 func FuzzCacheEntry(f *testing.F) {
-	f.Add(encodeEntry(sampleEntry()))
-	f.Add([]byte{cacheVersion})
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		e, err := decodeEntry(raw)
+	sum, detail := encodeEntry(sampleEntry())
+	f.Add(sum, detail)
+	f.Add([]byte{cacheVersion}, []byte{cacheVersion})
+	f.Fuzz(func(t *testing.T, sum, detail []byte) {
+		e, err := decodeEntry(sum, detail)
 		if err != nil {
 			return
 		}
@@ -79,18 +90,20 @@ func FuzzCacheEntry(f *testing.F) {
 // straight into their results.
 type entryDecoder struct{ e cacheEntry }
 
-func (x *entryDecoder) header(from, until int64, fp, mft [32]byte, chain payload.Validity) bool {
-	x.e.from, x.e.until, x.e.fingerprint, x.e.manifest, x.e.chain = from, until, fp, mft, chain
-	return true
+func (x *entryDecoder) header(h *entryHeader) (holds, checkFiles bool) {
+	x.e.from, x.e.until, x.e.fingerprint, x.e.manifest, x.e.stamp, x.e.chain = h.from, h.until, h.fingerprint, h.manifest, h.stamp, h.chain
+	return true, true
 }
+func (x *entryDecoder) payload() bool { return true }
+func (x *entryDecoder) vrpCount(int)  {}
 func (x *entryDecoder) file(name []byte, hash [32]byte) bool {
 	x.e.files = append(x.e.files, cachedFile{name: string(name), hash: hash})
 	return true
 }
 func (x *entryDecoder) sources(int) {}
 func (x *entryDecoder) vrps(int)    {}
-func (x *entryDecoder) source(name []byte, validity, chain payload.Validity) {
-	x.e.sources = append(x.e.sources, cachedSource{name: string(name), validity: validity, chain: chain})
+func (x *entryDecoder) source(name []byte, validity payload.Validity) {
+	x.e.sources = append(x.e.sources, cachedSource{name: string(name), validity: validity})
 }
 func (x *entryDecoder) vrp(v payload.VRP, src uint32) { x.e.vrps = append(x.e.vrps, cachedVRP{v, src}) }
 func (x *entryDecoder) aspa(a payload.ASPA, src uint32) {
@@ -105,9 +118,9 @@ func (x *entryDecoder) count(c cachedCount) { x.e.counts = append(x.e.counts, c)
 func (x *entryDecoder) stale(n int)         { x.e.stale = n }
 
 // decodeEntry decodes a whole entry.
-func decodeEntry(raw []byte) (*cacheEntry, error) {
+func decodeEntry(sum, detail []byte) (*cacheEntry, error) {
 	var x entryDecoder
-	if err := readEntry(raw, &x); err != nil {
+	if err := readEntry(sum, func() []byte { return detail }, &x); err != nil {
 		return nil, err
 	}
 	return &x.e, nil

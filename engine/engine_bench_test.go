@@ -26,34 +26,36 @@ func BenchmarkRun(b *testing.B) {
 	if _, _, err := st.ImportDir(filepath.Join(bw.dir, "rsync"), 0); err != nil {
 		b.Fatal(err)
 	}
-	run := func(b *testing.B, threads int, cold bool) {
+	// cold validates every point; warm reuses the cache; update reuses
+	// it without reading payload and builds no set (rovd update).
+	run := func(b *testing.B, threads int, mode string) {
 		opt := engine.DefaultOptions()
 		opt.TALDir = filepath.Join(bw.dir, "tals")
 		opt.Time = bw.w.Config.Now
 		opt.Threads = threads
-		opt.ColdCache = cold
+		opt.ColdCache = mode == "cold"
 		e, err := engine.New(st, opt)
 		if err != nil {
 			b.Fatal(err)
 		}
+		runOnce := e.Run
+		if mode == "update" {
+			runOnce = e.Update
+		}
 		b.ReportAllocs()
 		for b.Loop() {
-			res, err := e.Run(context.Background(), engine.NewStoreCollector(st))
+			res, err := runOnce(context.Background(), engine.NewStoreCollector(st))
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(res.Set.VRPs()) == 0 {
-				b.Fatal("no VRPs")
+			if res.Report.Counts.PointsValid == 0 || mode != "update" && len(res.Set.VRPs()) == 0 {
+				b.Fatal("nothing validated")
 			}
 		}
 	}
-	for _, cold := range []bool{true, false} {
+	for _, mode := range []string{"cold", "warm", "update"} {
 		for _, threads := range []int{1, 2} {
-			name := fmt.Sprintf("warm/threads=%d", threads)
-			if cold {
-				name = fmt.Sprintf("cold/threads=%d", threads)
-			}
-			b.Run(name, func(b *testing.B) { run(b, threads, cold) })
+			b.Run(fmt.Sprintf("%s/threads=%d", mode, threads), func(b *testing.B) { run(b, threads, mode) })
 		}
 	}
 }

@@ -17,7 +17,10 @@ import (
 
 // pointResult is what a publication point that validated yields.
 type pointResult struct {
-	payload  payload.Builder
+	payload payload.Builder
+	// nvrps counts the VRPs the point gave, duplicates included, also
+	// when payload was not read from the cache.
+	nvrps    int
 	children []*task
 	// keep are the manifest and every file it lists when they should be
 	// recorded as the point's last good copy (they validated from the
@@ -29,7 +32,7 @@ type pointResult struct {
 	// rec records a point validated in full for the validation cache,
 	// and entry is the encoded record to write.
 	rec   *recorder
-	entry []byte
+	entry *store.CacheEntry
 }
 
 // maxRouterCertASNs bounds the AS numbers one router certificate may
@@ -53,7 +56,10 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 			if !w.e.opt.ColdCache {
 				// A hit needs no kept copy written: the run that wrote
 				// the entry kept this very content.
-				if pt = w.fromCache(v, t, fp, cur, log); pt != nil {
+				if pt = w.fromCache(v, t, fp, cur, log, w.withPayload); pt != nil {
+					if !w.withPayload {
+						w.noteUnread(t, fp, issuer)
+					}
 					w.cacheHits.Add(1)
 					return nil
 				}
@@ -78,6 +84,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 			pt = w.checkPoint(t, issuer, cur, prev, log)
 			if pt != nil {
 				if w.e.opt.Persist {
+					pt.rec.e.stamp = v.Stamp(t.repo)
 					pt.entry = pt.rec.entry(fp, log)
 				}
 				if kept != nil && keptHash == pt.mftHash {
@@ -247,14 +254,16 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 	log.count("manifest", true)
 	log.count("crl", true)
 
-	chain := intersect(t.chain, mft.ThisUpdate, mft.NextUpdate)
-	chain = intersect(chain, crl.ThisUpdate, crl.NextUpdate)
-	rec.e.chain = chain
+	own := intersect(payload.Validity{}, mft.ThisUpdate, mft.NextUpdate)
+	own = intersect(own, crl.ThisUpdate, crl.NextUpdate)
+	rec.e.chain = own
+	chain := intersect(t.chain, own.NotBefore, own.NotAfter)
 	for i := range files {
 		if i != crlIndex {
 			w.checkObject(t, &iss, &files[i], chain, pt, log)
 		}
 	}
+	pt.nvrps = pt.payload.Len()
 	return pt
 }
 

@@ -75,6 +75,12 @@ type walk struct {
 	pendingBytes int
 	cacheHits    atomic.Int64
 	builders     []*payload.Builder
+
+	// withPayload is off in a run that builds no payload set: points
+	// from the cache are read without their payload and noted in
+	// unread, in case the unsafe VRP filter needs some of it after all.
+	withPayload bool
+	unread      []unreadPoint
 }
 
 // Run validates the RPKI once: TALs, trust anchors, then every CA below
@@ -82,6 +88,19 @@ type walk struct {
 // at all (no TALs, a store error, cancellation); problems with the data
 // are findings in the report.
 func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
+	return e.run(ctx, coll, true)
+}
+
+// Update is Run for a caller that wants the store brought up to date and
+// the findings, but no payload (rovd update, vrps -f none): it builds no
+// payload set (Result.Set is nil), and points that come from the
+// validation cache are not asked for their payload, which is most of what
+// reusing a point costs. Unsafe VRPs are still found and reported.
+func (e *Engine) Update(ctx context.Context, coll Collector) (*Result, error) {
+	return e.run(ctx, coll, false)
+}
+
+func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Result, error) {
 	start := time.Now()
 	at := e.opt.Time
 	if at.IsZero() {
@@ -92,7 +111,7 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 		return nil, err
 	}
 	w := &walk{e: e, coll: coll, at: at, mode: der.Relaxed, report: newReport(), repoErrors: map[string]bool{},
-		used: Used{Repos: map[string]bool{}, Points: map[string]bool{}}}
+		used: Used{Repos: map[string]bool{}, Points: map[string]bool{}}, withPayload: withPayload}
 	if e.opt.Strict {
 		w.mode = der.Strict
 	}
@@ -135,6 +154,20 @@ func (e *Engine) Run(ctx context.Context, coll Collector) (*Result, error) {
 	}
 	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used}
 	isUnsafe := w.unsafeTest()
+	if !withPayload {
+		if isUnsafe != nil {
+			// Only the points whose CA holds some of the rejected
+			// resources can have given unsafe VRPs.
+			if err := w.readUnsafeCandidates(all); err != nil {
+				return nil, err
+			}
+			res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
+		}
+		w.reportUnsafe(res.Unsafe)
+		w.report.sort()
+		res.Elapsed = time.Since(start)
+		return res, nil
+	}
 	if isUnsafe != nil && e.opt.UnsafeVRPs == Reject {
 		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
 	}
@@ -211,11 +244,12 @@ func (w *walk) fetchLoop(ctx context.Context) {
 	}
 }
 
-// fetch asks the collector for a CA's repository. A trust anchor's
-// certificate is fetched in validation instead, one TAL URI after the
-// other.
+// fetch asks the collector for a CA's repository. For a trust anchor it
+// first brings and checks the certificate, one TAL URI after the other:
+// here rather than in validation, so that the trust anchors wait for the
+// network side by side and not in turn on the validation workers.
 func (w *walk) fetch(ctx context.Context, t *task) {
-	if t.cert == nil {
+	if t.cert == nil && !w.trustAnchor(ctx, t) {
 		return
 	}
 	if !t.ta.addRepo(repositoryOf(t.cert), w.e.opt.MaxReposPerTA) {
@@ -245,12 +279,7 @@ func (w *walk) validateLoop(ctx context.Context, b *payload.Builder) {
 // validateCA validates a CA's publication point and queues its children.
 func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) error {
 	if t.cert == nil {
-		if !w.trustAnchor(ctx, t) {
-			return nil
-		}
-		// The trust anchor's repository is fetched here rather than in
-		// the fetch stage: its certificate was not known there.
-		t.repo, t.fresh, t.fetchErr = w.coll.Fetch(ctx, t.cert.Notify, t.cert.CARepository)
+		return nil // a trust anchor that failed, reported in fetch
 	}
 	issuerURI := t.certURI
 	if t.parent == nil {
@@ -298,9 +327,11 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 			c.PointsLastGood++
 			rc.PointsLastGood++
 		}
-		rc.VRPs += pt.payload.Len()
+		rc.VRPs += pt.nvrps
 	})
-	b.Merge(&pt.payload)
+	if !pt.payload.Empty() {
+		b.Merge(&pt.payload)
+	}
 	for _, child := range pt.children {
 		child.ta = t.ta
 		child.depth = t.depth + 1
@@ -321,15 +352,16 @@ const (
 )
 
 // persist queues a point's last good copy and cache entry for writing.
-func (w *walk) persist(point string, keep []store.PointObject, entry []byte) {
+func (w *walk) persist(point string, keep []store.PointObject, entry *store.CacheEntry) {
 	w.mu.Lock()
 	if keep != nil {
 		w.keeps = append(w.keeps, store.KeptPoint{Key: point, Objects: keep})
 		w.pendingBytes += len(keep) * 100
 	}
 	if entry != nil {
-		w.cacheWrites = append(w.cacheWrites, store.CacheEntry{Key: point, Value: entry})
-		w.pendingBytes += len(entry)
+		entry.Key = point
+		w.cacheWrites = append(w.cacheWrites, *entry)
+		w.pendingBytes += len(entry.Summary) + len(entry.Detail)
 	}
 	var keeps []store.KeptPoint
 	var entries []store.CacheEntry
@@ -442,12 +474,11 @@ func (w *walk) reject(iss *rpki.Issuer) {
 	w.rejected = append(w.rejected, iss.Resources)
 }
 
-// unsafeTest returns the test for VRPs that overlap resources of
-// rejected CAs, nil if no CA was rejected. A rejected CA holding a whole
+// rejectedRanges returns the address ranges of rejected CAs, sorted and
+// merged, for the unsafe VRP filter. A rejected CA holding a whole
 // address family (a trust anchor) does not count for that family: it
 // would make every VRP unsafe.
-func (w *walk) unsafeTest() func(payload.VRP) bool {
-	var v4, v6 []rpki.IPRange
+func (w *walk) rejectedRanges() (v4, v6 []rpki.IPRange) {
 	for _, r := range w.rejected {
 		if !fullSpace(r.IPv4, 32) {
 			v4 = append(v4, r.IPv4.Ranges...)
@@ -456,21 +487,82 @@ func (w *walk) unsafeTest() func(payload.VRP) bool {
 			v6 = append(v6, r.IPv6.Ranges...)
 		}
 	}
+	return mergeRanges(v4), mergeRanges(v6)
+}
+
+// unsafeTest returns the test for VRPs that overlap resources of
+// rejected CAs, nil if no CA was rejected.
+func (w *walk) unsafeTest() func(payload.VRP) bool {
+	v4, v6 := w.rejectedRanges()
 	if len(v4) == 0 && len(v6) == 0 {
 		return nil
 	}
-	v4, v6 = mergeRanges(v4), mergeRanges(v6)
 	return func(v payload.VRP) bool {
 		ranges := v4
 		if v.Prefix.Addr().Is6() {
 			ranges = v6
 		}
 		lo, hi := prefixRange(v.Prefix)
-		// The first range that ends at or after lo is the only one
-		// that can overlap: the ranges are sorted and disjoint.
-		i, _ := slices.BinarySearchFunc(ranges, lo, func(r rpki.IPRange, a netip.Addr) int { return r.Max.Compare(a) })
-		return i < len(ranges) && ranges[i].Min.Compare(hi) <= 0
+		return overlaps(ranges, lo, hi)
 	}
+}
+
+// overlaps reports whether the span from lo to hi overlaps one of
+// ranges, which are sorted and disjoint.
+func overlaps(ranges []rpki.IPRange, lo, hi netip.Addr) bool {
+	// The first range that ends at or after lo is the only one that
+	// can overlap.
+	i, _ := slices.BinarySearchFunc(ranges, lo, func(r rpki.IPRange, a netip.Addr) int { return r.Max.Compare(a) })
+	return i < len(ranges) && ranges[i].Min.Compare(hi) <= 0
+}
+
+// unreadPoint is a point that came from the cache without its payload.
+type unreadPoint struct {
+	t   *task
+	iss *rpki.Issuer // for the CA's effective resources
+	fp  [32]byte
+}
+
+func (w *walk) noteUnread(t *task, fp [32]byte, iss *rpki.Issuer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.unread = append(w.unread, unreadPoint{t: t, iss: iss, fp: fp})
+}
+
+// readUnsafeCandidates adds to b the payload of the points read without
+// it whose CA holds resources of a rejected CA: only they can have given
+// unsafe VRPs. They are few (mostly the rejected CAs' ancestors).
+func (w *walk) readUnsafeCandidates(b *payload.Builder) error {
+	v4, v6 := w.rejectedRanges()
+	for _, u := range w.unread {
+		if !anyOverlaps(u.iss.Resources.IPv4.Ranges, v4) && !anyOverlaps(u.iss.Resources.IPv6.Ranges, v6) {
+			continue
+		}
+		err := w.e.store.View(func(v *store.View) error {
+			objs := v.Repository(u.t.repo)
+			if objs == nil {
+				return nil
+			}
+			var discard pointLog // its findings are in the report already
+			if pt := w.fromCache(v, u.t, u.fp, objs, &discard, true); pt != nil {
+				b.Merge(&pt.payload)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func anyOverlaps(rs, sorted []rpki.IPRange) bool {
+	for _, r := range rs {
+		if overlaps(sorted, r.Min, r.Max) {
+			return true
+		}
+	}
+	return false
 }
 
 // mergeRanges sorts ranges and joins the overlapping ones.

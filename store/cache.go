@@ -17,20 +17,28 @@ import (
 // reason as BatchBytes: bbolt holds a transaction's pages in memory.
 const cacheBatchBytes = 8 << 20
 
-// Cached returns the cache entry of key, or nil. The slice aliases the
-// mapping and is valid inside the View only.
-func (v *View) Cached(key string) []byte {
-	b := v.tx.Bucket(bucketCache)
+// Cached returns the summary of the cache entry of key, or nil. The
+// slice aliases the mapping and is valid inside the View only.
+func (v *View) Cached(key string) []byte { return v.get(bucketCache, key) }
+
+// CachedDetail returns the detail of the cache entry of key, or nil, as
+// Cached does.
+func (v *View) CachedDetail(key string) []byte { return v.get(bucketCacheDetail, key) }
+
+func (v *View) get(bucket []byte, key string) []byte {
+	b := v.tx.Bucket(bucket)
 	if b == nil {
 		return nil
 	}
-	return b.Get([]byte(key))
+	return b.Get(bytesOf(key))
 }
 
-// CacheEntry is one entry to write: nil Value deletes the key.
+// CacheEntry is one entry to write, in two parts: the Summary that most
+// readers need and the Detail that some also read, stored apart. A nil
+// Summary deletes the key.
 type CacheEntry struct {
-	Key   string
-	Value []byte
+	Key             string
+	Summary, Detail []byte
 }
 
 // PutCache writes cache entries, in as many transactions as their size
@@ -40,21 +48,25 @@ func (s *Store) PutCache(entries []CacheEntry) error {
 	for len(entries) > 0 {
 		n, size := 0, 0
 		for n < len(entries) && (n == 0 || size < cacheBatchBytes) {
-			size += len(entries[n].Key) + len(entries[n].Value)
+			size += len(entries[n].Key) + len(entries[n].Summary) + len(entries[n].Detail)
 			n++
 		}
 		batch := entries[:n]
 		entries = entries[n:]
 		err := s.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketCache)
+			sum, detail := tx.Bucket(bucketCache), tx.Bucket(bucketCacheDetail)
 			for _, e := range batch {
-				var err error
-				if e.Value == nil {
-					err = b.Delete([]byte(e.Key))
-				} else {
-					err = b.Put([]byte(e.Key), e.Value)
+				key := []byte(e.Key)
+				if e.Summary == nil {
+					if err := errors.Join(sum.Delete(key), detail.Delete(key)); err != nil {
+						return err
+					}
+					continue
 				}
-				if err != nil {
+				if err := sum.Put(key, e.Summary); err != nil {
+					return err
+				}
+				if err := detail.Put(key, e.Detail); err != nil {
 					return err
 				}
 			}
@@ -70,11 +82,15 @@ func (s *Store) PutCache(entries []CacheEntry) error {
 // ClearCache empties the validation cache.
 func (s *Store) ClearCache() error {
 	return s.update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketCache); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-			return err
+		for _, name := range [][]byte{bucketCache, bucketCacheDetail} {
+			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
 		}
-		_, err := tx.CreateBucket(bucketCache)
-		return err
+		return nil
 	})
 }
 

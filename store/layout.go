@@ -22,6 +22,13 @@ var (
 	// bucketCache holds the engine's validation cache (publication point
 	// → encoded result): opaque to the store, and optional.
 	bucketCache = []byte("vcache")
+	// bucketCacheDetail holds the rest of each entry: a run that reuses
+	// a point mostly needs only the part in bucketCache, and keeping the
+	// parts apart keeps the pages it reads few.
+	bucketCacheDetail = []byte("vdetail")
+	// bucketChanges maps a directory URI to the change number of the
+	// last delta that touched it (see Stamp).
+	bucketChanges = []byte("changes")
 )
 
 // allBuckets lists the top-level buckets a store must have.
@@ -34,6 +41,9 @@ var (
 	keyNextBlob = []byte("next-blob")
 	// keyLastCollect holds when Collect last ran, in Unix seconds.
 	keyLastCollect = []byte("last-collect")
+	// keyChangeSeq is the number of the last delta applied (see Stamp);
+	// absent until the first.
+	keyChangeSeq = []byte("change-seq")
 )
 
 // Ref locates an object's data: a byte range of a chunk in the blobs
@@ -96,7 +106,7 @@ func (s *Store) init() error {
 			if tx.Bucket(bucketBlobs) != nil {
 				return corrupt(s.path, errors.New("meta bucket missing"))
 			}
-			for _, name := range append(allBuckets, bucketCache) {
+			for _, name := range append(allBuckets, bucketCache, bucketCacheDetail, bucketChanges) {
 				if _, err := tx.CreateBucket(name); err != nil {
 					return err
 				}
@@ -113,9 +123,15 @@ func (s *Store) init() error {
 		if err := checkFormat(tx, s.path); err != nil {
 			return err
 		}
-		// The validation cache is derived data: a store without it (an
-		// older one) gets an empty one.
+		// The validation cache and the change numbers are derived
+		// data: a store without them (an older one) gets empty ones.
 		if _, err := tx.CreateBucketIfNotExists(bucketCache); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketChanges); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketCacheDetail); err != nil {
 			return err
 		}
 		// Only one writer opens the store at a time (the file lock), so

@@ -566,6 +566,9 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 		if err := w.close(); err != nil {
 			return err
 		}
+		if err := noteChanges(tx, changes); err != nil {
+			return err
+		}
 		return putRepo(tx, repo, repoRecord{Gen: rec.Gen, Info: info})
 	})
 	if err != nil {

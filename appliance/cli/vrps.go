@@ -105,8 +105,8 @@ func syslogFacility(name string) (syslog.Priority, error) {
 }
 
 // validation opens the store, runs one validation and hands the result
-// to use. It returns the exit status.
-func (g *globals) validation(name string, offline, complete bool, importDir string, stderr io.Writer, use func(*runner.Run) error) int {
+// (with a payload set if withPayload) to use. It returns the exit status.
+func (g *globals) validation(name string, offline, complete bool, importDir string, withPayload bool, stderr io.Writer, use func(*runner.Run) error) int {
 	log, closeLog, err := g.logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
@@ -127,7 +127,7 @@ func (g *globals) validation(name string, offline, complete bool, importDir stri
 			return ExitError
 		}
 	}
-	run, err := r.Validate(ctx, !offline && importDir == "")
+	run, err := r.Validate(ctx, !offline && importDir == "", withPayload)
 	if err != nil {
 		fmt.Fprintf(stderr, "rovd %s: %v\n", name, err)
 		return ExitError
@@ -180,7 +180,8 @@ func runVRPs(g *globals, args []string, stdout, stderr io.Writer) int {
 		}
 		opt.Selection.Prefixes = append(opt.Selection.Prefixes, pfx.Masked())
 	}
-	return g.validation("vrps", noUpdate, complete, "", stderr, func(run *runner.Run) error {
+	// -f none, like update, needs no payload set.
+	return g.validation("vrps", noUpdate, complete, "", format != "none", stderr, func(run *runner.Run) error {
 		opt.Time = run.Started
 		opt.ROAsByTA = map[string]int{}
 		for ta, kinds := range run.Report.Counts.ValidByTA {
@@ -239,5 +240,5 @@ func runUpdate(g *globals, args []string, stdout, stderr io.Writer) int {
 	if done {
 		return status
 	}
-	return g.validation("update", false, complete, importDir, stderr, func(*runner.Run) error { return nil })
+	return g.validation("update", false, complete, importDir, false, stderr, func(*runner.Run) error { return nil })
 }

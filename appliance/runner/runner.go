@@ -132,31 +132,36 @@ type Run struct {
 
 // Validate runs a validation, fetching unless the runner is offline or
 // fetch is false, and then removes data no run needs any more (unless
-// dirty).
-func (r *Runner) Validate(ctx context.Context, fetch bool) (*Run, error) {
+// dirty). Without withPayload the run builds no payload set (see
+// engine.Engine.Update), which is what makes it cheap.
+func (r *Runner) Validate(ctx context.Context, fetch, withPayload bool) (*Run, error) {
 	var coll engine.Collector = engine.NewStoreCollector(r.store)
 	var nr *netio.Run
 	if fetch && r.coll != nil {
 		nr = r.coll.StartRun()
 		coll = nr
 	}
-	res, err := r.eng.Run(ctx, coll)
+	run := r.eng.Run
+	if !withPayload {
+		run = r.eng.Update
+	}
+	res, err := run(ctx, coll)
 	if nr != nil {
 		nr.Done()
 	}
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{Result: res}
+	out := &Run{Result: res}
 	if nr != nil {
-		run.Statuses = nr.Statuses()
+		out.Statuses = nr.Statuses()
 	}
 	if !r.offline && !r.cfg.Dirty {
-		if err := r.cleanup(res, run.Statuses); err != nil {
+		if err := r.cleanup(res, out.Statuses); err != nil {
 			r.log.Warn("cleanup of unused data failed", "err", err)
 		}
 	}
-	return run, nil
+	return out, nil
 }
 
 // cleanup drops repositories, kept publication points and validation

@@ -124,6 +124,11 @@ func (b *Builder) Len() int {
 	return n
 }
 
+// Empty reports whether b holds nothing.
+func (b *Builder) Empty() bool {
+	return len(b.vrps)+len(b.aspas)+len(b.keys)+len(b.merged) == 0
+}
+
 // Grow makes room for n more VRPs, so that adding a known number does
 // not reallocate on the way.
 func (b *Builder) Grow(n int) { b.vrps = slices.Grow(b.vrps, n) }
