@@ -43,6 +43,9 @@
 // store's validation cache; see cache.go for what an entry depends on. A
 // later run whose fingerprint, file hashes and validity window all still
 // hold replays the entry instead of checking signatures, and the CA
-// certificates it names are parsed only if their own points miss.
+// certificates it names are parsed only if their own points miss. The
+// file hashes need no lookups while the store's change numbers (Stamp)
+// show the point's directories untouched. Update, the run of rovd update
+// and vrps -f none, reads only each entry's summary and no payload.
 // ColdCache (--cold-cache) ignores the cache for a run.
 package engine

@@ -53,8 +53,9 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 			"cache kept: it re-imports the whole rsync tree and validates, so its time includes the import, not an RRDP fetch.\n", r.MutatePercent)
 	} else {
 		fmt.Fprintf(w, "- Incremental run: `rovd update` after %g%% of the publication points changed (a minute later in world time), "+
-			"cache kept, as rovd's server does every refresh: its time includes fetching the changed repositories' RRDP deltas "+
-			"over loopback HTTPS from the harness's server, which runs on the same cores (its CPU time is not in rovd's).\n", r.MutatePercent)
+			"cache kept: its time includes fetching the changed repositories' RRDP deltas "+
+			"over loopback HTTPS from the harness's server, which runs on the same cores (its CPU time is not in rovd's). "+
+			"Like `vrps -f none`, `update` builds no payload set: points it reuses from the cache are not asked for their payload.\n", r.MutatePercent)
 	}
 	fmt.Fprintln(w, "- Its VRPs are those of a following `rovd vrps -n` (not measured), compared with the truth of the mutated world "+
 		"(world.Mutate rewrites it); every other row is compared with the truth before any mutation.")
