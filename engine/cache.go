@@ -68,10 +68,6 @@ type cacheEntry struct {
 	stale       int // stale manifests and CRLs accepted
 }
 
-// A run that builds no payload set reads an entry only up to its
-// payload, so the number of VRPs (for the per-repository counts) is
-// also written ahead of it.
-
 type cachedFile struct {
 	name string
 	hash [32]byte
@@ -364,6 +360,8 @@ func encodeEntry(e *cacheEntry) (summary, detail []byte) {
 		b = binary.AppendUvarint(b, uint64(c.n))
 	}
 	b = binary.AppendUvarint(b, uint64(e.stale))
+	// The number of VRPs, for the per-repository counts of a run that
+	// reads no detail.
 	b = binary.AppendUvarint(b, uint64(len(e.vrps)))
 	summary = b
 	b = []byte{cacheVersion}

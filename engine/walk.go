@@ -154,20 +154,27 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 	}
 	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used}
 	isUnsafe := w.unsafeTest()
-	if !withPayload {
-		if isUnsafe != nil {
-			// Only the points whose CA holds some of the rejected
-			// resources can have given unsafe VRPs.
-			if err := w.readUnsafeCandidates(all); err != nil {
-				return nil, err
-			}
-			res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
+	if withPayload {
+		w.buildSet(res, all, isUnsafe)
+		e.log.Debug("payload set built", "elapsed", time.Since(start), "vrps", len(res.Set.VRPs()))
+	} else if isUnsafe != nil {
+		// Only the points whose CA holds some of the rejected resources
+		// can have given unsafe VRPs.
+		if err := w.readUnsafeCandidates(all); err != nil {
+			return nil, err
 		}
-		w.reportUnsafe(res.Unsafe)
-		w.report.sort()
-		res.Elapsed = time.Since(start)
-		return res, nil
+		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
 	}
+	w.reportUnsafe(res.Unsafe)
+	w.report.sort()
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// buildSet builds the run's payload set from all into res, with the
+// unsafe VRP filter and the local exceptions applied.
+func (w *walk) buildSet(res *Result, all *payload.Builder, isUnsafe func(payload.VRP) bool) {
+	e := w.e
 	if isUnsafe != nil && e.opt.UnsafeVRPs == Reject {
 		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
 	}
@@ -186,11 +193,6 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 			}
 		}
 	}
-	w.reportUnsafe(res.Unsafe)
-	e.log.Debug("payload set built", "elapsed", time.Since(start), "vrps", len(res.Set.VRPs()))
-	w.report.sort()
-	res.Elapsed = time.Since(start)
-	return res, nil
 }
 
 // fromRPKI reports whether an item has a source other than a local
@@ -329,9 +331,7 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		}
 		rc.VRPs += pt.nvrps
 	})
-	if !pt.payload.Empty() {
-		b.Merge(&pt.payload)
-	}
+	b.Merge(&pt.payload)
 	for _, child := range pt.children {
 		child.ta = t.ta
 		child.depth = t.depth + 1

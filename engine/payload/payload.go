@@ -124,11 +124,6 @@ func (b *Builder) Len() int {
 	return n
 }
 
-// Empty reports whether b holds nothing.
-func (b *Builder) Empty() bool {
-	return len(b.vrps)+len(b.aspas)+len(b.keys)+len(b.merged) == 0
-}
-
 // Grow makes room for n more VRPs, so that adding a known number does
 // not reallocate on the way.
 func (b *Builder) Grow(n int) { b.vrps = slices.Grow(b.vrps, n) }
@@ -138,6 +133,9 @@ func (b *Builder) Grow(n int) { b.vrps = slices.Grow(b.vrps, n) }
 // thousands of small builders would copy the growing slices again and
 // again.
 func (b *Builder) Merge(o *Builder) {
+	if len(o.vrps)+len(o.aspas)+len(o.keys)+len(o.merged) == 0 {
+		return // points without payload are common; keep merged short
+	}
 	inner := o.merged
 	o.merged = nil
 	b.merged = append(b.merged, *o)
