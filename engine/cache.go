@@ -190,6 +190,7 @@ func (r *replayer) header(h *entryHeader) (holds, checkFiles bool) {
 	}
 	r.chain = intersect(r.t.chain, h.chain.NotBefore, h.chain.NotAfter)
 	r.pt.mftHash = h.manifest
+	r.pt.fp, r.pt.from, r.pt.until = h.fingerprint, h.from, h.until
 	// Every listed file is directly in the CA's repository directory
 	// (file names have no slash); the manifest may sit below it. If
 	// the store vouches for both, manifest and files are as they were.

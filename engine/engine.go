@@ -182,6 +182,9 @@ type Result struct {
 	// Used are the repositories and publication points the run looked
 	// at: what a cleanup must keep.
 	Used Used
+	// Carried counts the subtrees taken over from the last run without
+	// a visit (Update only).
+	Carried int
 	// Time is the instant validated at; Started and Elapsed time the run.
 	Time    time.Time
 	Started time.Time

@@ -173,17 +173,23 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				c(o)
 			}
 		}
+		// An update first: it starts from the tree of the last round's
+		// run, and may carry subtrees over from it.
+		upd := updateEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o) })
 		incr := runEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o) })
 		full := runEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o); o.ColdCache = true; o.Persist = false })
-		t.Logf("round %d: %s: %d VRPs, %d cache hits of %d points", round, strings.Join(did, ", "), len(incr.Set.VRPs()), incr.Report.Counts.CacheHits, incr.Report.Counts.PointsValid)
+		t.Logf("round %d: %s: %d VRPs, %d cache hits of %d points; update: %d hits", round, strings.Join(did, ", "), len(incr.Set.VRPs()), incr.Report.Counts.CacheHits, incr.Report.Counts.PointsValid, upd.Report.Counts.CacheHits)
+		diffLines(t, "update findings", findingLines(upd), findingLines(full))
+		diffLines(t, "update unsafe VRPs", vrpStrings(upd.Unsafe), vrpStrings(full.Unsafe))
+		if got, want := countLines(upd.Report.Counts), countLines(full.Report.Counts); got != want {
+			t.Errorf("update counts differ:\nupdate %s\nfull   %s", got, want)
+		}
 		diffLines(t, "VRPs", vrpLines(incr.Set), vrpLines(full.Set))
 		diffLines(t, "VRP sources", sourceLines(incr.Set), sourceLines(full.Set))
 		diffLines(t, "ASPAs", aspaLines(incr.Set), aspaLines(full.Set))
 		diffLines(t, "router keys", keyLines(incr.Set), keyLines(full.Set))
 		diffLines(t, "findings", findingLines(incr), findingLines(full))
-		ic, fc := incr.Report.Counts, full.Report.Counts
-		ic.CacheHits, fc.CacheHits = 0, 0
-		if got, want := strings.ReplaceAll(fmtCounts(ic), " ", "\n"), strings.ReplaceAll(fmtCounts(fc), " ", "\n"); got != want {
+		if got, want := countLines(incr.Report.Counts), countLines(full.Report.Counts); got != want {
 			t.Errorf("counts differ:\nincremental %s\nfull        %s", got, want)
 		}
 		if t.Failed() {
@@ -199,6 +205,58 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if c := again.Report.Counts; c.CacheHits != c.PointsValid-c.PointsLastGood || c.CacheHits == 0 {
 		t.Errorf("a repeated run had %d cache hits for %d valid points", c.CacheHits, c.PointsValid)
 	}
+	// An update after it carries the clean subtrees over.
+	upd := updateEngine(t, st, own, opts)
+	if c := upd.Report.Counts; c.CacheHits != again.Report.Counts.CacheHits {
+		t.Errorf("a repeated update had %d cache hits, the run before %d", c.CacheHits, again.Report.Counts.CacheHits)
+	}
+	if upd.Carried == 0 {
+		t.Error("a repeated update carried no subtree over")
+	}
+	diffLines(t, "repeated update findings", findingLines(upd), findingLines(again))
+	if got, want := countLines(upd.Report.Counts), countLines(again.Report.Counts); got != want {
+		t.Errorf("repeated update counts differ:\nupdate %s\nrun    %s", got, want)
+	}
+}
+
+// countLines renders counts without the cache hits, one per line, and
+// without the repositories not fresh: an update's collector reports
+// fresh data, a run's not.
+func countLines(c engine.Counts) string {
+	c.CacheHits, c.ReposNotFresh = 0, 0
+	return strings.ReplaceAll(fmtCounts(c), " ", "\n")
+}
+
+// freshCollector serves the store as a fetcher would after fetching
+// every repository cleanly: the data counts as fresh, which a run needs
+// to carry subtrees over.
+type freshCollector struct{ *engine.StoreCollector }
+
+func (c freshCollector) Fetch(ctx context.Context, notify, caRepository string) (string, bool, error) {
+	repo, _, err := c.StoreCollector.Fetch(ctx, notify, caRepository)
+	return repo, err == nil, err
+}
+
+// updateEngine runs Engine.Update over st with a freshCollector.
+func updateEngine(t *testing.T, st *store.Store, bw *builtWorld, change func(*engine.Options)) *engine.Result {
+	t.Helper()
+	opt := engine.DefaultOptions()
+	opt.TALDir, opt.Time = filepath.Join(bw.dir, "tals"), bw.w.Config.Now
+	if change != nil {
+		change(&opt)
+	}
+	e, err := engine.New(st, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Update(context.Background(), freshCollector{engine.NewStoreCollector(st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Set != nil {
+		t.Error("Update built a payload set")
+	}
+	return res
 }
 
 // fmtCounts renders counts; fmt prints maps in key order.

@@ -33,6 +33,10 @@ type pointResult struct {
 	// and entry is the encoded record to write.
 	rec   *recorder
 	entry *store.CacheEntry
+	// fp, from and until are the point's fingerprint and the window its
+	// result holds for, as its cache entry has them.
+	fp          [32]byte
+	from, until int64
 }
 
 // maxRouterCertASNs bounds the AS numbers one router certificate may
@@ -52,6 +56,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 		}
 		var fp [32]byte
 		if cur != nil {
+			w.noteStamp(t.repo, v)
 			fp = w.fingerprint(t, issuer)
 			if !w.e.opt.ColdCache {
 				// A hit needs no kept copy written: the run that wrote
@@ -86,6 +91,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 				if w.e.opt.Persist {
 					pt.rec.e.stamp = v.Stamp(t.repo)
 					pt.entry = pt.rec.entry(fp, log)
+					pt.fp, pt.from, pt.until = fp, pt.rec.e.from, pt.rec.e.until
 				}
 				if kept != nil && keptHash == pt.mftHash {
 					pt.keep = nil // kept already

@@ -39,6 +39,11 @@ type task struct {
 	parent   *rpki.Issuer // nil for a trust anchor
 	depth    int
 	chain    payload.Validity // the validity of the certificates above
+	// up is the parent's node in the run's tree (nil for a trust
+	// anchor); prevNode is 1 + the CA's node in the last run's tree, or
+	// 0 if it has none.
+	up       *liveNode
+	prevNode int32
 
 	// Filled in by the fetch stage.
 	tooManyRepos bool
@@ -81,6 +86,14 @@ type walk struct {
 	// unread, in case the unsafe VRP filter needs some of it after all.
 	withPayload bool
 	unread      []unreadPoint
+
+	// The run tree (see tree.go): the last run's, if this run may carry
+	// subtrees over from it, and this run's.
+	prev    *prevTree
+	carried []carriedTree
+	roots   []*liveNode
+	stampMu sync.Mutex
+	stamps  map[string]store.Stamp
 }
 
 // Run validates the RPKI once: TALs, trust anchors, then every CA below
@@ -111,19 +124,32 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 		return nil, err
 	}
 	w := &walk{e: e, coll: coll, at: at, mode: der.Relaxed, report: newReport(), repoErrors: map[string]bool{},
-		used: Used{Repos: map[string]bool{}, Points: map[string]bool{}}, withPayload: withPayload}
+		used: Used{Repos: map[string]bool{}, Points: map[string]bool{}}, withPayload: withPayload,
+		stamps: map[string]store.Stamp{}}
 	if e.opt.Strict {
 		w.mode = der.Strict
 	}
 	w.fetchQ.init()
 	w.validateQ.init()
+	if !withPayload && !e.opt.ColdCache {
+		// Only a run without a payload set can leave points unvisited.
+		if w.prev = e.loadTree(); w.prev != nil {
+			go w.prepare(ctx, w.prev)
+		}
+	}
 	for _, t := range tals {
 		if len(t.problems) > 0 {
 			w.report.flush(e.log, &pointLog{point: t.path, findings: t.problems})
 			continue
 		}
 		w.report.update(func(c *Counts) { c.TAs++ })
-		w.push(&task{ta: &trustAnchor{name: t.name, label: t.label, repos: map[string]bool{}}, tal: t.tal, certURI: t.path})
+		ta := &task{ta: &trustAnchor{name: t.name, label: t.label, repos: map[string]bool{}}, tal: t.tal, certURI: t.path}
+		if w.prev != nil {
+			if i, ok := w.prev.roots[t.name]; ok {
+				ta.prevNode = i + 1
+			}
+		}
+		w.push(ta)
 	}
 	if w.pending.Load() == 0 {
 		w.fetchQ.close()
@@ -140,19 +166,26 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 		wg.Go(func() { w.validateLoop(ctx, b) })
 	}
 	wg.Wait()
+	if w.prev != nil {
+		<-w.prev.ready
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e.log.Debug("tree walked", "elapsed", time.Since(start), "cache-hits", w.cacheHits.Load())
+	e.log.Debug("tree walked", "elapsed", time.Since(start), "cache-hits", w.cacheHits.Load(), "subtrees-carried", len(w.carried))
 
 	w.write(w.keeps, w.cacheWrites)
+	w.carriedUse()
+	if e.opt.Persist {
+		w.saveTree(w.roots)
+	}
 	w.report.Counts.CacheHits = int(w.cacheHits.Load())
 
 	all := &payload.Builder{}
 	for _, b := range w.builders {
 		all.Merge(b)
 	}
-	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used}
+	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used, Carried: len(w.carried)}
 	isUnsafe := w.unsafeTest()
 	if withPayload {
 		w.buildSet(res, all, isUnsafe)
@@ -280,9 +313,21 @@ func (w *walk) validateLoop(ctx context.Context, b *payload.Builder) {
 
 // validateCA validates a CA's publication point and queues its children.
 func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) error {
+	// Until it validates from its latest data, the CA is volatile: the
+	// next run visits it whatever happens.
+	node := &liveNode{data: nodeData{volatile: true, certURI: t.certURI}}
+	if t.up != nil {
+		t.up.add(node)
+	} else {
+		node.data.certURI = t.ta.name
+		w.mu.Lock()
+		w.roots = append(w.roots, node)
+		w.mu.Unlock()
+	}
 	if t.cert == nil {
 		return nil // a trust anchor that failed, reported in fetch
 	}
+	node.data.caRepo, node.data.manifest = t.cert.CARepository, t.cert.Manifest
 	issuerURI := t.certURI
 	if t.parent == nil {
 		// A trust anchor certificate comes from one of its TAL's URIs,
@@ -307,6 +352,7 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 	}
 	w.noteFetch(t, log)
 	w.use(t.repo, t.cert.Manifest)
+	ownFindings := len(log.findings) // after the repository's
 
 	pt, err := w.validatePoint(t, issuer, log)
 	if err != nil {
@@ -331,11 +377,23 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		}
 		rc.VRPs += pt.nvrps
 	})
+	if !pt.lastGood {
+		node.data.record(t, pt, issuer, log, ownFindings)
+	}
 	b.Merge(&pt.payload)
 	for _, child := range pt.children {
 		child.ta = t.ta
 		child.depth = t.depth + 1
 		child.parent = issuer
+		child.up = node
+		if w.prev != nil && t.prevNode > 0 {
+			if prev := w.prev.child(t.prevNode-1, child.certURI); prev >= 0 {
+				if w.carry(child, prev, node) {
+					continue
+				}
+				child.prevNode = prev + 1
+			}
+		}
 		w.push(child)
 	}
 	if w.e.opt.Persist && (pt.keep != nil || pt.entry != nil) {
@@ -534,6 +592,7 @@ func (w *walk) noteUnread(t *task, fp [32]byte, iss *rpki.Issuer) {
 // unsafe VRPs. They are few (mostly the rejected CAs' ancestors).
 func (w *walk) readUnsafeCandidates(b *payload.Builder) error {
 	v4, v6 := w.rejectedRanges()
+	w.carriedUnread(v4, v6)
 	for _, u := range w.unread {
 		if !anyOverlaps(u.iss.Resources.IPv4.Ranges, v4) && !anyOverlaps(u.iss.Resources.IPv6.Ranges, v6) {
 			continue

@@ -79,10 +79,30 @@ func (s *Store) PutCache(entries []CacheEntry) error {
 	return nil
 }
 
-// ClearCache empties the validation cache.
+// Record returns the record called name, or nil. The slice aliases the
+// mapping and is valid inside the View only.
+func (v *View) Record(name string) []byte { return v.get(bucketRecords, name) }
+
+// PutRecord stores data as the record called name; nil deletes it.
+func (s *Store) PutRecord(name string, data []byte) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		if data == nil {
+			return b.Delete([]byte(name))
+		}
+		return b.Put([]byte(name), data)
+	})
+	if err != nil {
+		return fmt.Errorf("store: record %s: %w", name, err)
+	}
+	return nil
+}
+
+// ClearCache empties the validation cache and the records, which are
+// derived from the same runs.
 func (s *Store) ClearCache() error {
 	return s.update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketCache, bucketCacheDetail} {
+		for _, name := range [][]byte{bucketCache, bucketCacheDetail, bucketRecords} {
 			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 				return err
 			}

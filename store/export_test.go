@@ -7,3 +7,10 @@ func SetSortRun(n int) (restore func()) {
 	sortRun = n
 	return func() { sortRun = old }
 }
+
+// SetChangeLogKeep shortens the change log for a test.
+func SetChangeLogKeep(t interface{ Cleanup(func()) }, n uint64) {
+	old := changeLogKeep
+	changeLogKeep = n
+	t.Cleanup(func() { changeLogKeep = old })
+}

@@ -29,6 +29,12 @@ var (
 	// bucketChanges maps a directory URI to the change number of the
 	// last delta that touched it (see Stamp).
 	bucketChanges = []byte("changes")
+	// bucketChangeLog maps a change number to the directories its delta
+	// touched, newline separated (see ChangedSince).
+	bucketChangeLog = []byte("changelog")
+	// bucketRecords holds named records of the engine's (Record): like
+	// the validation cache, derived data the store keeps uninterpreted.
+	bucketRecords = []byte("records")
 )
 
 // allBuckets lists the top-level buckets a store must have.
@@ -44,6 +50,9 @@ var (
 	// keyChangeSeq is the number of the last delta applied (see Stamp);
 	// absent until the first.
 	keyChangeSeq = []byte("change-seq")
+	// keyChangeLogStart is the first change number the log holds; absent
+	// means 1.
+	keyChangeLogStart = []byte("changelog-start")
 )
 
 // Ref locates an object's data: a byte range of a chunk in the blobs
@@ -106,7 +115,7 @@ func (s *Store) init() error {
 			if tx.Bucket(bucketBlobs) != nil {
 				return corrupt(s.path, errors.New("meta bucket missing"))
 			}
-			for _, name := range append(allBuckets, bucketCache, bucketCacheDetail, bucketChanges) {
+			for _, name := range append(allBuckets, bucketCache, bucketCacheDetail, bucketChanges, bucketChangeLog, bucketRecords) {
 				if _, err := tx.CreateBucket(name); err != nil {
 					return err
 				}
@@ -133,6 +142,19 @@ func (s *Store) init() error {
 		}
 		if _, err := tx.CreateBucketIfNotExists(bucketCacheDetail); err != nil {
 			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketRecords); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketChangeLog) == nil {
+			// A store from before the log: it starts with the next
+			// change.
+			if _, err := tx.CreateBucket(bucketChangeLog); err != nil {
+				return err
+			}
+			if err := setCounter(tx, keyChangeLogStart, changeSeq(tx)+1); err != nil {
+				return err
+			}
 		}
 		// Only one writer opens the store at a time (the file lock), so
 		// any generation still pending was being built by a process that
