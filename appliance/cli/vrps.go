@@ -150,7 +150,7 @@ func runVRPs(g *globals, args []string, stdout, stderr io.Writer) int {
 		"Updates the local repository (unless -n), validates it and outputs the\nvalid route origins (VRPs).",
 		args, stdout, stderr, func(fs *pflag.FlagSet) {
 			fs.StringVarP(&outPath, "output", "o", "-", "output `file`, - for standard output")
-			fs.StringVarP(&format, "format", "f", "csv", "output `format`: "+strings.Join(output.Formats, ", "))
+			fs.StringVarP(&format, "format", "f", "csv", "output `format`, csv unless given: "+strings.Join(output.Formats, ", "))
 			fs.BoolVarP(&noUpdate, "noupdate", "n", false, "do not update the repository first")
 			fs.BoolVar(&complete, "complete", false, "exit with status 2 if a repository could not be updated")
 			fs.StringArrayVarP(&asns, "select-asn", "a", nil, "only VRPs of this `asn`, repeatable")

@@ -12,7 +12,9 @@ import (
 
 	"github.com/rovd/rovd/appliance/cli"
 	"github.com/rovd/rovd/appliance/dump"
+	"github.com/rovd/rovd/appliance/output"
 	"github.com/rovd/rovd/bench/world/serve"
+	"github.com/rovd/rovd/engine/payload"
 )
 
 // rovd runs the command line and returns the exit status and output.
@@ -113,6 +115,58 @@ func TestVRPsServedWorld(t *testing.T) {
 		}
 		if len(doc.ROAs) != len(want) {
 			t.Errorf("%d roas in json, want %d", len(doc.ROAs), len(want))
+		}
+	})
+
+	t.Run("every format", func(t *testing.T) {
+		// Each format of -f runs and holds every VRP; the golden files and
+		// parser checks of appliance/output cover the details.
+		for _, f := range output.Formats {
+			status, out, errs := rovd(t, with("--enable-aspa", "--enable-bgpsec", "vrps", "-n", "-f", f)...)
+			if status != cli.ExitOK {
+				t.Errorf("-f %s: status %d: %s", f, status, errs)
+				continue
+			}
+			lines := strings.Count(out, "\n")
+			var n int // VRPs found in the output
+			switch f {
+			case "csv", "csvcompat", "csvext":
+				n = lines - 1
+			case "json", "jsonext":
+				var doc struct {
+					ROAs       []json.RawMessage `json:"roas"`
+					RouterKeys []json.RawMessage `json:"routerKeys"`
+					ASPAs      []json.RawMessage `json:"aspas"`
+				}
+				if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.RouterKeys == nil || doc.ASPAs == nil {
+					t.Errorf("-f %s: %v, routerKeys %v, aspas %v", f, err, doc.RouterKeys != nil, doc.ASPAs != nil)
+				}
+				n = len(doc.ROAs)
+			case "slurm":
+				s, err := payload.ParseSLURM([]byte(out))
+				if err != nil {
+					t.Fatalf("-f slurm: %v", err)
+				}
+				n = len(s.PrefixAssertions)
+			case "openbgpd":
+				n = lines - 2
+			case "bird1", "bird2":
+				n = lines
+			case "rpsl":
+				n = strings.Count(out, "\norigin: AS")
+			case "summary", "none":
+				n = len(want)
+				if (f == "none") != (out == "") {
+					t.Errorf("-f %s: %d bytes of output", f, len(out))
+				}
+			}
+			if n != len(want) {
+				t.Errorf("-f %s: %d VRPs, want %d", f, n, len(want))
+			}
+		}
+		status, _, errs := rovd(t, with("vrps", "-n", "-f", "bird3")...)
+		if status != cli.ExitError || !strings.Contains(errs, "--format") || !strings.Contains(errs, `"bird3"`) || !strings.Contains(errs, "bird2") {
+			t.Errorf("unknown format: status %d: %s", status, errs)
 		}
 	})
 

@@ -1,0 +1,4 @@
+package output
+
+// AppendJSONString is exported for its fuzz test.
+var AppendJSONString = appendJSONString
