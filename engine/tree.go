@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rovd/rovd/engine/rpki"
 	"github.com/rovd/rovd/store"
@@ -141,6 +142,7 @@ func (w *walk) prepare(ctx context.Context, p *prevTree) {
 			}
 		}
 	}
+	start := time.Now()
 	type answer struct {
 		repo  string
 		clean bool
@@ -228,6 +230,14 @@ func (w *walk) prepare(ctx context.Context, p *prevTree) {
 		}
 	}
 	p.usable = true
+	visit := 0
+	for _, v := range p.mustVisit {
+		if v {
+			visit++
+		}
+	}
+	w.e.log.Debug("last run's tree read", "bytes", p.size, "points", len(p.nodes), "to-visit", visit, "repositories", len(caRepo),
+		"changed-directories", len(dirSeq), "elapsed", time.Since(start))
 }
 
 // child returns the node of parent's child CA certURI, or -1.
