@@ -46,6 +46,7 @@ var commands = []command{
 	{"validate", "check the RPKI validity of route announcements", runValidate},
 	{"update", "update the local repository and validate it", runUpdate},
 	{"dump", "write the stored data to the file system", runDump},
+	{"man", "show the manual page", runMan},
 	{"inspect", "decode RPKI objects and show their content and problems", runInspect},
 }
 

@@ -9,3 +9,12 @@ func SetStdin(r io.Reader) (restore func()) {
 	stdin = r
 	return func() { stdin = old }
 }
+
+// CommandNames lists the commands, in the order of rovd -h.
+func CommandNames() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return names
+}
