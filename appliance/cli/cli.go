@@ -41,9 +41,12 @@ type command struct {
 }
 
 var commands = []command{
+	{"init", "create the local repository and TAL directories and install TALs", runInit},
 	{"vrps", "update the repository and output the valid route origins", runVRPs},
+	{"validate", "check the RPKI validity of route announcements", runValidate},
 	{"update", "update the local repository and validate it", runUpdate},
 	{"dump", "write the stored data to the file system", runDump},
+	{"man", "show the manual page", runMan},
 	{"inspect", "decode RPKI objects and show their content and problems", runInspect},
 }
 
