@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -93,18 +95,28 @@ type HTTPClient struct {
 // certificates and parses the proxies, and fails naming the one that is
 // wrong.
 func NewHTTPClient(cfg HTTPConfig) (*HTTPClient, error) {
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
+	var extra [][]byte // PEM
 	for _, f := range cfg.RootCerts {
 		pem, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("rrdp-root-cert %s: %w", f, err)
 		}
-		if !roots.AppendCertsFromPEM(pem) {
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("rrdp-root-cert %s: no PEM certificate in it", f)
 		}
+		extra = append(extra, pem)
+	}
+	pool := func(system bool) *x509.CertPool {
+		roots := x509.NewCertPool()
+		if system {
+			if sys, err := systemRoots(); err == nil {
+				roots = sys
+			}
+		}
+		for _, pem := range extra {
+			roots.AppendCertsFromPEM(pem)
+		}
+		return roots
 	}
 	connect := cfg.ConnectTimeout
 	if connect == 0 {
@@ -118,7 +130,7 @@ func NewHTTPClient(cfg HTTPConfig) (*HTTPClient, error) {
 		}
 		dialer.LocalAddr = &net.TCPAddr{IP: ip}
 	}
-	base := func() *http.Transport {
+	base := func(roots *x509.CertPool) *http.Transport {
 		return &http.Transport{
 			TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 			DisableCompression:    true, // gzip is ours: bounded and optional
@@ -139,21 +151,35 @@ func NewHTTPClient(cfg HTTPConfig) (*HTTPClient, error) {
 			return &deadlineConn{Conn: conn, timeout: cfg.Timeout}, nil
 		}
 	}
+	// Each route (direct, or a proxy) gets a transport per set of
+	// roots; configure sets the route up on one.
+	route := func(configure func(t *http.Transport)) http.RoundTripper {
+		rt := &rootedTransport{build: func() *http.Transport {
+			t := base(pool(true))
+			configure(t)
+			return t
+		}}
+		if len(extra) > 0 {
+			rt.extra = base(pool(false))
+			configure(rt.extra)
+		}
+		return rt
+	}
 	if len(cfg.Proxies) == 0 {
-		t := base()
-		t.DialContext = deadlined(dialer.DialContext)
-		c.transports = append(c.transports, t)
+		c.transports = append(c.transports, route(func(t *http.Transport) { t.DialContext = deadlined(dialer.DialContext) }))
 	}
 	for _, p := range cfg.Proxies {
 		u, err := url.Parse(p)
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("rrdp-proxy %q: not a proxy URI", p)
 		}
-		t := base()
+		var configure func(t *http.Transport)
 		switch u.Scheme {
 		case "http", "https":
-			t.Proxy = http.ProxyURL(u)
-			t.DialContext = deadlined(dialer.DialContext)
+			configure = func(t *http.Transport) {
+				t.Proxy = http.ProxyURL(u)
+				t.DialContext = deadlined(dialer.DialContext)
+			}
 		case "socks5", "socks5h", "socks":
 			if u.Scheme == "socks" {
 				u.Scheme = "socks5"
@@ -166,11 +192,11 @@ func NewHTTPClient(cfg HTTPConfig) (*HTTPClient, error) {
 			if !ok {
 				return nil, fmt.Errorf("rrdp-proxy %q: proxy cannot be cancelled", p)
 			}
-			t.DialContext = deadlined(cd.DialContext)
+			configure = func(t *http.Transport) { t.DialContext = deadlined(cd.DialContext) }
 		default:
 			return nil, fmt.Errorf("rrdp-proxy %q: scheme must be http, https or socks5", p)
 		}
-		c.transports = append(c.transports, t)
+		c.transports = append(c.transports, route(configure))
 	}
 	c.client = &http.Client{
 		Transport: c,
@@ -207,9 +233,58 @@ func (c *HTTPClient) RoundTrip(req *http.Request) (*http.Response, error) {
 // CloseIdle closes idle connections.
 func (c *HTTPClient) CloseIdle() {
 	for _, t := range c.transports {
-		if t, ok := t.(*http.Transport); ok {
-			t.CloseIdleConnections()
-		}
+		t.(*rootedTransport).closeIdle()
+	}
+}
+
+// rootedTransport trusts the system's root certificates and the extra
+// ones of rrdp-root-cert. Reading the system's costs some 25 ms of CPU,
+// much of a quick run, and servers that chain to an extra root (a lab,
+// a private repository, the tests) never need them. So with extra roots
+// a server is tried with those alone first; one whose chain ends
+// elsewhere is tried again, and from then on, with all of them, which
+// are read only then. Both ways the standard TLS verification decides.
+type rootedTransport struct {
+	extra *http.Transport // extra roots only; nil without extra roots
+	// build makes the transport with all roots, all, on first use.
+	build func() *http.Transport
+	once  sync.Once
+	all   atomic.Pointer[http.Transport]
+	// public holds the hosts that needed the system's roots.
+	public sync.Map
+}
+
+// systemRoots reads the system's root certificates; tests replace it.
+var systemRoots = x509.SystemCertPool
+
+func (t *rootedTransport) full() *http.Transport {
+	t.once.Do(func() { t.all.Store(t.build()) })
+	return t.all.Load()
+}
+
+func (t *rootedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.extra == nil {
+		return t.full().RoundTrip(req)
+	}
+	if _, ok := t.public.Load(req.URL.Host); ok {
+		return t.full().RoundTrip(req)
+	}
+	resp, err := t.extra.RoundTrip(req)
+	var unknown x509.UnknownAuthorityError
+	// Only requests without a body are sent again: RRDP only gets.
+	if err != nil && errors.As(err, &unknown) && req.Body == nil && req.Context().Err() == nil {
+		t.public.Store(req.URL.Host, true)
+		return t.full().RoundTrip(req)
+	}
+	return resp, err
+}
+
+func (t *rootedTransport) closeIdle() {
+	if t.extra != nil {
+		t.extra.CloseIdleConnections()
+	}
+	if all := t.all.Load(); all != nil {
+		all.CloseIdleConnections()
 	}
 }
 

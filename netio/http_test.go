@@ -3,11 +3,13 @@ package netio_test
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,6 +107,59 @@ func TestHTTPOptions(t *testing.T) {
 		cfg.RootCerts = nil
 		if _, err := get(t, srv, cfg); err == nil {
 			t.Fatal("fetched from a server whose CA is not trusted")
+		}
+	})
+	t.Run("system roots read only when needed", func(t *testing.T) {
+		public := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "public") }))
+		defer public.Close()
+		system := x509.NewCertPool()
+		system.AddCert(public.Certificate())
+		reads := 0
+		netio.SetSystemRoots(t, system, &reads)
+		c, err := netio.NewHTTPClient(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseIdle()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		fetch := func(uri string) (string, error) {
+			resp, err := c.Get(ctx, uri, nil, "")
+			if err != nil {
+				return "", err
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			return string(b), err
+		}
+		if body, err := fetch(srv.NotifyURIs()[0]); err != nil || !strings.Contains(body, "<notification") {
+			t.Fatalf("server of the extra root: %v", err)
+		}
+		if reads != 0 {
+			t.Fatalf("system roots read %d times for a server of the extra root", reads)
+		}
+		for range 2 {
+			if body, err := fetch(public.URL + "/x"); err != nil || body != "public" {
+				t.Fatalf("server of a system root: %q, %v", body, err)
+			}
+		}
+		if reads != 1 {
+			t.Errorf("system roots read %d times, want once", reads)
+		}
+		if body, err := fetch(srv.NotifyURIs()[0]); err != nil || !strings.Contains(body, "<notification") {
+			t.Fatalf("server of the extra root after the system roots: %v", err)
+		}
+		// With system roots that do not vouch for it, the same server
+		// is refused: the second try verifies as strictly as the first.
+		netio.SetSystemRoots(t, x509.NewCertPool(), &reads)
+		c2, err := netio.NewHTTPClient(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c2.CloseIdle()
+		if resp, err := c2.Get(ctx, public.URL+"/x", nil, ""); err == nil {
+			resp.Body.Close()
+			t.Error("fetched from a server no root vouches for")
 		}
 	})
 	t.Run("rrdp-root-cert missing file", func(t *testing.T) {
