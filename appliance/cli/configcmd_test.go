@@ -164,3 +164,10 @@ func TestLogging(t *testing.T) {
 		})
 	}
 }
+
+// TestExitStatus pins the statuses of the manual's "Exit Status".
+func TestExitStatus(t *testing.T) {
+	if cli.ExitOK != 0 || cli.ExitError != 1 || cli.ExitIncomplete != 2 {
+		t.Errorf("exit statuses %d, %d, %d; the manual says 0, 1, 2", cli.ExitOK, cli.ExitError, cli.ExitIncomplete)
+	}
+}

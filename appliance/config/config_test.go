@@ -367,6 +367,35 @@ func TestOptions(t *testing.T) {
 	}
 }
 
+// TestRelativeConfigFile gives -c a relative path: the paths in the
+// file are relative to the file's directory, not the current one.
+func TestRelativeConfigFile(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("etc", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := "repository-dir = \"../var/repo\"\ntal-dir = \"tals\"\nexceptions = [\"x.json\"]\n"
+	if err := os.WriteFile(filepath.Join("etc", "rovd.conf"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := resolve(t, []string{"-c", "etc/rovd.conf", "--rrdp-root-cert", "ca.pem"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The temporary directory may be reached through a symbolic link.
+	real, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(real, "var", "repo"), filepath.Join(real, "etc", "tals"), filepath.Join(real, "etc", "x.json"), filepath.Join(real, "ca.pem")}
+	got := []string{c.RepositoryDir, c.TALDir, c.Exceptions[0], c.RRDPRootCerts[0]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+}
+
 func TestValidationTime(t *testing.T) {
 	isolate(t)
 	for in, want := range map[string]time.Time{
