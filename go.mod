@@ -6,6 +6,7 @@ require github.com/spf13/pflag v1.1.0
 
 require (
 	github.com/google/go-cmp v0.7.0
+	github.com/pelletier/go-toml/v2 v2.4.3
 	go.etcd.io/bbolt v1.5.0
 )
 

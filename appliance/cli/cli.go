@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/inspect"
+	"github.com/rovd/rovd/appliance/logging"
 	"github.com/rovd/rovd/engine/der"
 )
 
@@ -33,6 +35,12 @@ type globals struct {
 	cfg config.Config
 }
 
+// logger builds the process's logger from the logging settings; the
+// returned function releases the log file or syslog connection.
+func (g *globals) logger(stderr io.Writer) (*slog.Logger, func(), error) {
+	return logging.New(g.cfg.Logging(), stderr)
+}
+
 // command is one subcommand.
 type command struct {
 	name    string
@@ -48,6 +56,7 @@ var commands = []command{
 	{"dump", "write the stored data to the file system", runDump},
 	{"man", "show the manual page", runMan},
 	{"inspect", "decode RPKI objects and show their content and problems", runInspect},
+	{"config", "print the effective configuration as a config file", runConfig},
 }
 
 // Main runs rovd with the given arguments (args[0] is the program name)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -18,5 +19,9 @@ func runDump(g *globals, args []string, stdout, stderr io.Writer) int {
 	if done {
 		return status
 	}
-	return dump.Run(g.cfg.RepositoryDir, outDir, stderr)
+	if err := dump.Write(g.cfg.RepositoryDir, outDir); err != nil {
+		fmt.Fprintf(stderr, "rovd dump: %v\n", err)
+		return ExitError
+	}
+	return ExitOK
 }

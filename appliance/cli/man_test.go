@@ -142,6 +142,11 @@ func TestManCoversEverything(t *testing.T) {
 	}
 	for _, name := range cli.CommandNames() {
 		sub := subsection(t, commands, name)
+		if name == "config" {
+			// config takes the server's options, which the server
+			// command's part of the page describes.
+			sub += subsection(t, commands, "server")
+		}
 		opts := helpOptions(t, name, "-h")
 		delete(opts, "help")
 		checkOptions(t, "rovd "+name+" -h", sub, opts)

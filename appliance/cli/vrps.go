@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"log/syslog"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -41,67 +39,6 @@ func subcommand(name, synopsis, about string, args []string, stdout, stderr io.W
 	fmt.Fprintf(w, "Usage: rovd [options] %s\n\n%s\n\nOptions:\n", synopsis, about)
 	printOptions(w, fs)
 	return fs, status, true
-}
-
-// logger builds the process's logger from -v/-q, --syslog and --logfile:
-// warn by default, info with -v, debug with -vv, error with -q, nothing
-// with -qq.
-func (g *globals) logger(stderr io.Writer) (*slog.Logger, func(), error) {
-	level := slog.LevelWarn
-	switch {
-	case g.cfg.Quiet >= 2:
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	case g.cfg.Quiet == 1:
-		level = slog.LevelError
-	case g.cfg.Verbose == 1:
-		level = slog.LevelInfo
-	case g.cfg.Verbose >= 2:
-		level = slog.LevelDebug
-	}
-	w, closer := stderr, func() {}
-	switch {
-	case g.cfg.LogFile != "":
-		f, err := os.OpenFile(g.cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--logfile: %w", err)
-		}
-		w, closer = f, func() { f.Close() }
-	case g.cfg.Syslog:
-		fac, err := syslogFacility(g.cfg.SyslogFacility)
-		if err != nil {
-			return nil, nil, err
-		}
-		sw, err := syslog.New(fac|syslog.LOG_WARNING, "rovd")
-		if err != nil {
-			return nil, nil, fmt.Errorf("--syslog: %w", err)
-		}
-		w, closer = sw, func() { sw.Close() }
-	}
-	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
-	return slog.New(h), closer, nil
-}
-
-// dropTime leaves the time out of log lines: a terminal does not need
-// it and syslog adds its own.
-func dropTime(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) == 0 && a.Key == slog.TimeKey {
-		return slog.Attr{}
-	}
-	return a
-}
-
-func syslogFacility(name string) (syslog.Priority, error) {
-	facilities := map[string]syslog.Priority{
-		"kern": syslog.LOG_KERN, "user": syslog.LOG_USER, "mail": syslog.LOG_MAIL, "daemon": syslog.LOG_DAEMON,
-		"auth": syslog.LOG_AUTH, "syslog": syslog.LOG_SYSLOG, "lpr": syslog.LOG_LPR, "news": syslog.LOG_NEWS,
-		"uucp": syslog.LOG_UUCP, "cron": syslog.LOG_CRON, "authpriv": syslog.LOG_AUTHPRIV, "ftp": syslog.LOG_FTP,
-		"local0": syslog.LOG_LOCAL0, "local1": syslog.LOG_LOCAL1, "local2": syslog.LOG_LOCAL2, "local3": syslog.LOG_LOCAL3,
-		"local4": syslog.LOG_LOCAL4, "local5": syslog.LOG_LOCAL5, "local6": syslog.LOG_LOCAL6, "local7": syslog.LOG_LOCAL7,
-	}
-	if f, ok := facilities[name]; ok {
-		return f, nil
-	}
-	return 0, fmt.Errorf("--syslog-facility: unknown facility %q", name)
 }
 
 // validation opens the store, runs one validation and hands the result

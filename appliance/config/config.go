@@ -1,30 +1,44 @@
-// Package config holds rovd's settings: the global options and config
-// file keys of the Routinator manual, with its defaults, and ours. The
-// field tags are the config file keys.
+// Package config holds rovd's settings: the global options, the server
+// command's options and the config file keys of the Routinator manual,
+// with its defaults, Routinator's newer keys, and ours. The command line
+// overrides the config file (TOML; -c, else $HOME/.rovd.conf), which
+// overrides the defaults; Resolve merges them and checks every value,
+// and WriteTOML prints the result as a config file.
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rovd/rovd/appliance/logging"
 	"github.com/rovd/rovd/engine"
 	"github.com/rovd/rovd/engine/payload"
 )
 
-// Config is the effective configuration of a rovd process.
+// Config is the effective configuration of a rovd process. The toml
+// tags are the config file keys (the table in file.go reads and writes
+// them); "-" marks options of the command line only.
 type Config struct {
-	BaseDir       string   `toml:"base-dir,omitempty"`
+	// ConfigFile is the -c option: the config file to read. Empty means
+	// $HOME/.rovd.conf if it exists; after Resolve it is the file read,
+	// if any.
+	ConfigFile string `toml:"-"`
+
+	BaseDir       string   `toml:"-"`
 	RepositoryDir string   `toml:"repository-dir"`
 	TALDir        string   `toml:"tal-dir"`
 	Exceptions    []string `toml:"exceptions"`
-	// TALLabels maps a TAL file name (without .tal) to its name in the
-	// output; a config file key only, as in Routinator.
-	TALLabels map[string]string `toml:"tal-label,omitempty"`
+	// TALLabels maps a TAL file name (with .tal, without the directory)
+	// to its name in the output; a config file key only, as in the
+	// manual.
+	TALLabels map[string]string `toml:"tal-label"`
 
 	Strict            bool   `toml:"strict"`
 	Stale             string `toml:"stale"`
@@ -33,21 +47,23 @@ type Config struct {
 	AllowDubiousHosts bool   `toml:"allow-dubious-hosts"`
 	Fresh             bool   `toml:"-"`
 
-	DisableRsync bool     `toml:"disable-rsync"`
-	RsyncCommand string   `toml:"rsync-command"`
-	RsyncArgs    []string `toml:"rsync-args,omitempty"`
+	DisableRsync bool   `toml:"disable-rsync"`
+	RsyncCommand string `toml:"rsync-command"`
+	// RsyncArgs nil means rovd picks the arguments (the manual's
+	// --contimeout probe); an empty list passes none.
+	RsyncArgs    []string `toml:"rsync-args"`
 	RsyncTimeout Seconds  `toml:"rsync-timeout"`
 
 	DisableRRDP        bool     `toml:"disable-rrdp"`
 	RRDPFallbackTime   Seconds  `toml:"rrdp-fallback-time"`
 	RRDPMaxDeltaCount  int      `toml:"rrdp-max-delta-count"`
 	RRDPTimeout        Seconds  `toml:"rrdp-timeout"`
-	RRDPConnectTimeout Seconds  `toml:"rrdp-connect-timeout,omitempty"`
+	RRDPConnectTimeout Seconds  `toml:"rrdp-connect-timeout"`
 	RRDPTotalTimeout   Seconds  `toml:"rrdp-total-timeout"`
-	RRDPLocalAddr      string   `toml:"rrdp-local-addr,omitempty"`
+	RRDPLocalAddr      string   `toml:"rrdp-local-addr"`
 	RRDPRootCerts      []string `toml:"rrdp-root-certs"`
 	RRDPProxies        []string `toml:"rrdp-proxies"`
-	RRDPKeepResponses  string   `toml:"rrdp-keep-responses,omitempty"`
+	RRDPKeepResponses  string   `toml:"rrdp-keep-responses"`
 	RRDPDisableGzip    bool     `toml:"rrdp-disable-gzip"`
 
 	MaxObjectSize     int64 `toml:"max-object-size"`
@@ -56,22 +72,57 @@ type Config struct {
 	ValidationThreads int   `toml:"validation-threads"`
 	EnableASPA        bool  `toml:"enable-aspa"`
 	EnableBGPsec      bool  `toml:"enable-bgpsec"`
-	// Refresh is the time between validation runs of the server, and
-	// the least RRDP fallback time.
-	Refresh Seconds `toml:"refresh"`
 
 	// ValidationTime (ours) validates as of an instant instead of now.
 	ValidationTime Time `toml:"-"`
 	// ColdCache (ours) ignores the validation cache for one run.
 	ColdCache bool `toml:"-"`
 
-	Verbose  int    `toml:"-"`
-	Quiet    int    `toml:"-"`
-	LogLevel string `toml:"log-level"`
-	Syslog   bool   `toml:"-"`
-	// SyslogFacility and LogFile as the manual's keys.
+	// Verbose, Quiet and Syslog are the -v, -q and --syslog options;
+	// Resolve folds them into LogLevel and Log.
+	Verbose int  `toml:"-"`
+	Quiet   int  `toml:"-"`
+	Syslog  bool `toml:"-"`
+	// LogLevel is one of logging.Levels, Log one of logging.Targets.
+	LogLevel       string `toml:"log-level"`
+	Log            string `toml:"log"`
+	LogFile        string `toml:"log-file"`
 	SyslogFacility string `toml:"syslog-facility"`
-	LogFile        string `toml:"log-file,omitempty"`
+
+	// The server command's settings. Listen addresses are "addr:port"
+	// with IPv6 addresses in brackets.
+	RTRListen        []string `toml:"rtr-listen"`
+	RTRTLSListen     []string `toml:"rtr-tls-listen"`
+	HTTPListen       []string `toml:"http-listen"`
+	HTTPTLSListen    []string `toml:"http-tls-listen"`
+	ListenSystemd    bool     `toml:"listen-systemd"`
+	RTRTCPKeepalive  Seconds  `toml:"rtr-tcp-keepalive"`
+	RTRClientMetrics bool     `toml:"rtr-client-metrics"`
+	RTRTLSKey        string   `toml:"rtr-tls-key"`
+	RTRTLSCert       string   `toml:"rtr-tls-cert"`
+	HTTPTLSKey       string   `toml:"http-tls-key"`
+	HTTPTLSCert      string   `toml:"http-tls-cert"`
+	// Refresh is the time between validation runs of the server, the
+	// RTR refresh interval, and the least RRDP fallback time.
+	Refresh     Seconds `toml:"refresh"`
+	Retry       Seconds `toml:"retry"`
+	Expire      Seconds `toml:"expire"`
+	HistorySize int     `toml:"history-size"`
+
+	// Daemon settings; Detach is the server command's -d only.
+	Detach     bool   `toml:"-"`
+	PIDFile    string `toml:"pid-file"`
+	WorkingDir string `toml:"working-dir"`
+	Chroot     string `toml:"chroot"`
+	User       string `toml:"user"`
+	Group      string `toml:"group"`
+
+	// file is the config file read and fromFile the keys it set; changed
+	// reports the options given on the command line. Errors name the
+	// option or key a bad value came from.
+	file     string
+	fromFile map[string]bool
+	changed  func(flag string) bool
 }
 
 // Seconds is a duration given in whole seconds, as every time option of
@@ -117,6 +168,7 @@ func Defaults() Config {
 		BaseDir:           base,
 		RepositoryDir:     filepath.Join(base, "repository"),
 		TALDir:            filepath.Join(base, "tals"),
+		Exceptions:        []string{},
 		Stale:             "reject",
 		UnsafeVRPs:        "warn",
 		UnknownObjects:    "warn",
@@ -126,18 +178,30 @@ func Defaults() Config {
 		RRDPMaxDeltaCount: 100,
 		RRDPTimeout:       300,
 		RRDPTotalTimeout:  1200,
+		RRDPRootCerts:     []string{},
+		RRDPProxies:       []string{},
 		MaxObjectSize:     20_000_000,
 		MaxCADepth:        engine.DefaultMaxCADepth,
 		ValidationThreads: runtime.NumCPU(),
-		Refresh:           600,
 		LogLevel:          "warn",
+		Log:               "default",
 		SyslogFacility:    "daemon",
+		RTRListen:         []string{},
+		RTRTLSListen:      []string{},
+		HTTPListen:        []string{},
+		HTTPTLSListen:     []string{},
+		RTRTCPKeepalive:   60,
+		Refresh:           600,
+		Retry:             600,
+		Expire:            7200,
+		HistorySize:       10,
 	}
 }
 
 // Flags registers the global options on fs, writing into c. Options
 // given on the command line override what c held before parsing.
 func (c *Config) Flags(fs *pflag.FlagSet) {
+	fs.StringVarP(&c.ConfigFile, "config", "c", c.ConfigFile, "read the config file at `path` (default $HOME/.rovd.conf if it exists)")
 	fs.StringVarP(&c.BaseDir, "base-dir", "b", c.BaseDir, "base `dir`ectory for the repository and TALs")
 	fs.StringVarP(&c.RepositoryDir, "repository-dir", "r", c.RepositoryDir, "`dir`ectory of the local repository")
 	fs.StringVarP(&c.TALDir, "tal-dir", "t", c.TALDir, "`dir`ectory of the TALs")
@@ -174,17 +238,65 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.CountVarP(&c.Quiet, "quiet", "q", "print less information, repeatable")
 	fs.BoolVar(&c.Syslog, "syslog", c.Syslog, "log to syslog")
 	fs.StringVar(&c.SyslogFacility, "syslog-facility", c.SyslogFacility, "syslog `facility`")
-	fs.StringVar(&c.LogFile, "logfile", c.LogFile, "log to this `path`")
+	fs.StringVar(&c.LogFile, "logfile", c.LogFile, "log to this `path`, - for standard error")
+}
+
+// ServerFlags registers the options of the server command on fs,
+// writing into c; call it after Resolve, so that they override the
+// config file, and then ResolveServer.
+func (c *Config) ServerFlags(fs *pflag.FlagSet) {
+	fs.BoolVarP(&c.Detach, "detach", "d", c.Detach, "detach from the terminal after starting")
+	fs.StringArrayVar(&c.RTRListen, "rtr", c.RTRListen, "listen for RTR on `addr:port`, repeatable")
+	fs.StringArrayVar(&c.RTRTLSListen, "rtr-tls", c.RTRTLSListen, "listen for RTR over TLS on `addr:port`, repeatable")
+	fs.StringArrayVar(&c.HTTPListen, "http", c.HTTPListen, "listen for HTTP on `addr:port`, repeatable")
+	fs.StringArrayVar(&c.HTTPTLSListen, "http-tls", c.HTTPTLSListen, "listen for HTTPS on `addr:port`, repeatable")
+	fs.BoolVar(&c.ListenSystemd, "listen-systemd", c.ListenSystemd, "take the RTR listening sockets from systemd")
+	secondsVar(fs, &c.RTRTCPKeepalive, "rtr-tcp-keepalive", "idle `seconds` before TCP keepalives on RTR connections, 0 for none")
+	fs.BoolVar(&c.RTRClientMetrics, "rtr-client-metrics", c.RTRClientMetrics, "include metrics per RTR client")
+	fs.StringVar(&c.RTRTLSKey, "rtr-tls-key", c.RTRTLSKey, "private key (PEM) for RTR over TLS at `path`")
+	fs.StringVar(&c.RTRTLSCert, "rtr-tls-cert", c.RTRTLSCert, "certificate chain (PEM) for RTR over TLS at `path`")
+	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "private key (PEM) for HTTPS at `path`")
+	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "certificate chain (PEM) for HTTPS at `path`")
+	secondsVar(fs, &c.Refresh, "refresh", "`seconds` between validation runs; the RTR refresh interval")
+	secondsVar(fs, &c.Retry, "retry", "RTR retry interval in `seconds`")
+	secondsVar(fs, &c.Expire, "expire", "RTR expire interval in `seconds`")
+	fs.IntVar(&c.HistorySize, "history", c.HistorySize, "`count` of RTR change sets to keep")
+	fs.StringVar(&c.PIDFile, "pid-file", c.PIDFile, "keep the daemon's PID in the file at `path`")
+	fs.StringVar(&c.WorkingDir, "working-dir", c.WorkingDir, "working `dir`ectory of the daemon")
+	fs.StringVar(&c.Chroot, "chroot", c.Chroot, "root `dir`ectory of the daemon")
+	fs.StringVar(&c.User, "user", c.User, "run the daemon as user `name`")
+	fs.StringVar(&c.Group, "group", c.Group, "run the daemon as group `name`")
 }
 
 func secondsVar(fs *pflag.FlagSet, p *Seconds, name, usage string) {
 	fs.Int64Var((*int64)(p), name, int64(*p), usage)
 }
 
-// Resolve fills in what depends on other settings: the repository and
-// TAL directories follow an explicitly given base directory unless set
-// themselves. changed reports whether a flag was given.
+// Resolve completes c after the global options were parsed onto it:
+// it reads the config file (-c, else $HOME/.rovd.conf if that exists)
+// for everything the command line did not set, derives what depends on
+// other settings, makes paths absolute and checks every value. changed
+// reports whether an option was given. An error names the option or
+// the config file and key it is about.
 func (c *Config) Resolve(changed func(name string) bool) error {
+	c.changed = changed
+	path, explicit := c.ConfigFile, c.ConfigFile != ""
+	if !explicit {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = filepath.Join(home, ".rovd.conf")
+		}
+	}
+	if path != "" {
+		data, err := readFile(path)
+		switch {
+		case err == nil:
+			if err := c.load(data, path); err != nil {
+				return err
+			}
+		case explicit || !errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("config file: %w", err)
+		}
+	}
 	if changed("base-dir") {
 		if !changed("repository-dir") {
 			c.RepositoryDir = filepath.Join(c.BaseDir, "repository")
@@ -193,28 +305,111 @@ func (c *Config) Resolve(changed func(name string) bool) error {
 			c.TALDir = filepath.Join(c.BaseDir, "tals")
 		}
 	}
-	for name, v := range map[string]string{"stale": c.Stale, "unsafe-vrps": c.UnsafeVRPs, "unknown-objects": c.UnknownObjects} {
-		if _, err := engine.ParsePolicy(v); err != nil {
-			return fmt.Errorf("--%s: %w", name, err)
-		}
+	// -v and -q override log-level; --syslog and --logfile override log.
+	switch {
+	case c.Verbose > 0 && c.Quiet > 0:
+		return errors.New("--verbose and --quiet exclude each other")
+	case c.Verbose == 1:
+		c.LogLevel = "info"
+	case c.Verbose > 1:
+		c.LogLevel = "debug"
+	case c.Quiet == 1:
+		c.LogLevel = "error"
+	case c.Quiet > 1:
+		c.LogLevel = "off"
 	}
 	switch {
-	case c.ValidationThreads < 1:
-		return fmt.Errorf("--validation-threads: %d is not a positive count", c.ValidationThreads)
-	case c.MaxObjectSize < 0:
-		return fmt.Errorf("--max-object-size: %d is negative", c.MaxObjectSize)
-	case c.RRDPMaxDeltaCount < 1:
-		return fmt.Errorf("--rrdp-max-delta-count: %d is not a positive count", c.RRDPMaxDeltaCount)
-	case c.MaxCADepth < 1:
-		return fmt.Errorf("--max-ca-depth: %d is not a positive count", c.MaxCADepth)
+	case c.Syslog && changed("logfile"):
+		return errors.New("--syslog and --logfile exclude each other")
+	case c.Syslog:
+		c.Log = "syslog"
+	case changed("logfile") && c.LogFile == "-":
+		c.Log, c.LogFile = "stderr", ""
+	case changed("logfile"):
+		c.Log = "file"
 	}
-	for name, v := range map[string]Seconds{"rsync-timeout": c.RsyncTimeout, "rrdp-timeout": c.RRDPTimeout,
-		"rrdp-connect-timeout": c.RRDPConnectTimeout, "rrdp-fallback-time": c.RRDPFallbackTime, "rrdp-total-timeout": c.RRDPTotalTimeout} {
-		if v < 0 {
-			return fmt.Errorf("--%s: %d seconds is negative", name, v)
+	return c.finish()
+}
+
+// ResolveServer completes and checks c after the server command's
+// options were parsed onto it (see ServerFlags).
+func (c *Config) ResolveServer(changed func(name string) bool) error {
+	global := c.changed
+	c.changed = func(name string) bool { return changed(name) || global != nil && global(name) }
+	return c.finish()
+}
+
+// finish makes every path absolute, so that the configuration means the
+// same wherever it is printed and read back, and checks the values.
+func (c *Config) finish() error {
+	for _, s := range settings {
+		if err := s.v.absolute(c); err != nil {
+			return c.errorf(s.key, "%v", err)
+		}
+	}
+	return c.check()
+}
+
+// check checks each value on its own (the validators of the settings
+// table), then those that depend on each other; the first bad one is
+// the error.
+func (c *Config) check() error {
+	for _, s := range settings {
+		if s.valid == nil {
+			continue
+		}
+		if err := s.valid(c); err != nil {
+			return c.errorf(s.key, "%v", err)
+		}
+	}
+	if c.Log == "file" && c.LogFile == "" {
+		return c.errorf("log", "log target \"file\" needs %s", c.nameOf("log-file"))
+	}
+	for _, t := range []struct {
+		listen, key, cert string
+		addrs             []string
+		keyPath, certPath string
+	}{
+		{"rtr-tls-listen", "rtr-tls-key", "rtr-tls-cert", c.RTRTLSListen, c.RTRTLSKey, c.RTRTLSCert},
+		{"http-tls-listen", "http-tls-key", "http-tls-cert", c.HTTPTLSListen, c.HTTPTLSKey, c.HTTPTLSCert},
+	} {
+		if len(t.addrs) > 0 && (t.keyPath == "" || t.certPath == "") {
+			return c.errorf(t.listen, "TLS needs both %s and %s", c.nameOf(t.key), c.nameOf(t.cert))
 		}
 	}
 	return nil
+}
+
+// errorf makes an error about the setting of key: it names the option
+// if the command line gave it, else the config file and key.
+func (c *Config) errorf(key, format string, a ...any) error {
+	return fmt.Errorf("%s: %s", c.origin(key), fmt.Sprintf(format, a...))
+}
+
+// origin names where the value of key came from.
+func (c *Config) origin(key string) string {
+	s := settingByKey(key)
+	switch {
+	case s != nil && s.flag != "" && c.changed != nil && c.changed(s.flag):
+		return "--" + s.flag
+	case c.fromFile[key]:
+		return fmt.Sprintf("config file %s: %s", c.file, key)
+	}
+	return key
+}
+
+// nameOf names the setting of key for the user: its option as well if
+// it has one.
+func (c *Config) nameOf(key string) string {
+	if s := settingByKey(key); s != nil && s.flag != "" {
+		return fmt.Sprintf("%s (--%s)", key, s.flag)
+	}
+	return key
+}
+
+// Logging returns the logging settings.
+func (c *Config) Logging() logging.Options {
+	return logging.Options{Level: c.LogLevel, Target: c.Log, File: c.LogFile, Facility: c.SyslogFacility, Daemon: c.Detach}
 }
 
 // LoadExceptions reads and merges the local exceptions files; nil
@@ -254,7 +449,13 @@ func (c *Config) LoadExceptions() (*payload.SLURM, error) {
 func (c *Config) EngineOptions() engine.Options {
 	o := engine.DefaultOptions()
 	o.TALDir = c.TALDir
-	o.TALLabels = c.TALLabels
+	if len(c.TALLabels) > 0 {
+		// The engine names a TAL by its file name without .tal.
+		o.TALLabels = make(map[string]string, len(c.TALLabels))
+		for file, label := range c.TALLabels {
+			o.TALLabels[strings.TrimSuffix(file, ".tal")] = label
+		}
+	}
 	o.Strict = c.Strict
 	o.Stale, _ = engine.ParsePolicy(c.Stale) // checked by Resolve
 	o.UnsafeVRPs, _ = engine.ParsePolicy(c.UnsafeVRPs)

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -34,16 +33,6 @@ type Index struct {
 	HTTPS []Repository `json:"https"`
 	// Store is the directory of the last good copies, by rsync URI.
 	Store string `json:"store"`
-}
-
-// Run dumps the store in repoDir to outDir and returns the exit status,
-// reporting errors to stderr.
-func Run(repoDir, outDir string, stderr io.Writer) int {
-	if err := Write(repoDir, outDir); err != nil {
-		fmt.Fprintf(stderr, "rovd dump: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 // Write dumps the store in repoDir to outDir.

@@ -1,0 +1,21 @@
+package cli_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain gives the tests an empty home directory, so that none reads
+// a $HOME/.rovd.conf of the machine.
+func TestMain(m *testing.M) {
+	home, err := os.MkdirTemp("", "rovd-cli-home")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("HOME", home)
+	code := m.Run()
+	os.RemoveAll(home)
+	os.Exit(code)
+}

@@ -1,0 +1,8 @@
+// Package logging builds rovd's logger from the manual's logging
+// settings: the level (log-level, -v, -q), the target (log: default,
+// stderr, syslog or file), syslog-facility and log-file. It is the only
+// place in rovd that creates slog handlers; every other package takes a
+// *slog.Logger.
+//
+// It depends on the standard library only.
+package logging
