@@ -103,23 +103,22 @@ func (e *Engine) treeSettings() [32]byte {
 	return sha256.Sum256(b)
 }
 
-// loadTree reads the last run's tree; nil if there is none that fits
-// this engine's settings.
-func (e *Engine) loadTree() *prevTree {
+// load reads the last run's tree into p and reports whether there is
+// one that fits this engine's settings.
+func (p *prevTree) load(e *Engine) bool {
 	var rec string
 	_ = e.store.View(func(v *store.View) error { // no tree is no loss
 		rec = string(v.Record(treeRecord))
 		return nil
 	})
 	if rec == "" {
-		return nil
+		return false
 	}
-	p, err := decodeTree(rec, e.treeSettings())
-	if err != nil {
+	if err := p.decode(rec, e.treeSettings()); err != nil {
 		e.log.Debug("run tree not used", "err", err)
-		return nil
+		return false
 	}
-	return p
+	return true
 }
 
 // fetchKey is a repository as the last run fetched it: CAs with the
@@ -127,11 +126,15 @@ func (e *Engine) loadTree() *prevTree {
 // answer from a collector.
 type fetchKey struct{ notify, repo int32 }
 
-// prepare fetches the tree's repositories and marks the points to visit;
-// it closes p.ready when done. A run with a tree it cannot use (a change
+// prepare reads the last run's tree, fetches its repositories and marks
+// the points to visit, while the trust anchors are fetched; it closes
+// p.ready when done. A run without a tree it can use (none, or a change
 // log that does not reach back far enough) visits every point.
 func (w *walk) prepare(ctx context.Context, p *prevTree) {
 	defer close(p.ready)
+	if !p.load(w.e) {
+		return
+	}
 	caRepo := map[fetchKey]string{}
 	for i := range p.nodes {
 		n := &p.nodes[i]
@@ -238,6 +241,16 @@ func (w *walk) prepare(ctx context.Context, p *prevTree) {
 	}
 	w.e.log.Debug("last run's tree read", "bytes", p.size, "points", len(p.nodes), "to-visit", visit, "repositories", len(caRepo),
 		"changed-directories", len(dirSeq), "elapsed", time.Since(start))
+}
+
+// root returns the node of the trust anchor of TAL name, or -1. It waits
+// for the tree.
+func (p *prevTree) root(name string) int32 {
+	<-p.ready
+	if i, ok := p.roots[name]; ok && p.usable {
+		return i
+	}
+	return -1
 }
 
 // child returns the node of parent's child CA certURI, or -1.
@@ -420,14 +433,6 @@ func (w *walk) noteStamp(repo string, v *store.View) {
 	defer w.stampMu.Unlock()
 	if _, ok := w.stamps[repo]; !ok {
 		w.stamps[repo] = v.Stamp(repo)
-	}
-}
-
-// saveTree records the run's tree for the next run.
-func (w *walk) saveTree(roots []*liveNode) {
-	b := encodeTree(w, roots)
-	if err := w.e.store.PutRecord(treeRecord, b); err != nil {
-		w.e.log.Warn("run tree not recorded", "err", err)
 	}
 }
 
@@ -641,8 +646,8 @@ func relative(uri, base string) (string, bool) {
 	return uri, true
 }
 
-// decodeTree reads a tree record. Its strings alias rec.
-func decodeTree(rec string, settings [32]byte) (*prevTree, error) {
+// decode reads a tree record into p. Its strings alias rec.
+func (p *prevTree) decode(rec string, settings [32]byte) error {
 	d := &decoder{b: []byte(rec)}
 	// Strings are cut from rec itself, at the decoder's offset.
 	str := func() string {
@@ -654,9 +659,9 @@ func decodeTree(rec string, settings [32]byte) (*prevTree, error) {
 		return rec[off : off+n]
 	}
 	if d.byte() != treeVersion || d.hash() != settings {
-		return nil, errBadEntry
+		return errBadEntry
 	}
-	p := &prevTree{stamps: map[string]store.Stamp{}, roots: map[string]int32{}, ready: make(chan struct{}), size: len(rec)}
+	p.stamps, p.roots, p.size = map[string]store.Stamp{}, map[string]int32{}, len(rec)
 	p.strs = make([]string, d.count())
 	for i := range p.strs {
 		p.strs[i] = str()
@@ -723,9 +728,9 @@ func decodeTree(rec string, settings [32]byte) (*prevTree, error) {
 		}
 	}
 	if d.err != nil || len(d.b) != 0 {
-		return nil, errBadEntry
+		return errBadEntry
 	}
-	return p, nil
+	return nil
 }
 
 // record fills in what a CA whose point validated from its latest data

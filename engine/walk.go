@@ -133,9 +133,8 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 	w.validateQ.init()
 	if !withPayload && !e.opt.ColdCache {
 		// Only a run without a payload set can leave points unvisited.
-		if w.prev = e.loadTree(); w.prev != nil {
-			go w.prepare(ctx, w.prev)
-		}
+		w.prev = &prevTree{ready: make(chan struct{})}
+		go w.prepare(ctx, w.prev)
 	}
 	for _, t := range tals {
 		if len(t.problems) > 0 {
@@ -143,13 +142,7 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 			continue
 		}
 		w.report.update(func(c *Counts) { c.TAs++ })
-		ta := &task{ta: &trustAnchor{name: t.name, label: t.label, repos: map[string]bool{}}, tal: t.tal, certURI: t.path}
-		if w.prev != nil {
-			if i, ok := w.prev.roots[t.name]; ok {
-				ta.prevNode = i + 1
-			}
-		}
-		w.push(ta)
+		w.push(&task{ta: &trustAnchor{name: t.name, label: t.label, repos: map[string]bool{}}, tal: t.tal, certURI: t.path})
 	}
 	if w.pending.Load() == 0 {
 		w.fetchQ.close()
@@ -174,10 +167,14 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 	}
 	e.log.Debug("tree walked", "elapsed", time.Since(start), "cache-hits", w.cacheHits.Load(), "subtrees-carried", len(w.carried))
 
-	w.write(w.keeps, w.cacheWrites)
+	// The last batch and the run's tree go in one commit.
+	derived := store.Derived{Points: w.keeps, Cache: w.cacheWrites}
 	w.carriedUse()
 	if e.opt.Persist {
-		w.saveTree(w.roots)
+		derived.Records = map[string][]byte{treeRecord: encodeTree(w, w.roots)}
+	}
+	if err := e.store.WriteDerived(derived); err != nil {
+		e.log.Warn("results of the run not recorded", "err", err)
 	}
 	w.report.Counts.CacheHits = int(w.cacheHits.Load())
 
@@ -381,6 +378,10 @@ func (w *walk) validateCA(ctx context.Context, t *task, b *payload.Builder) erro
 		node.data.record(t, pt, issuer, log, ownFindings)
 	}
 	b.Merge(&pt.payload)
+	if w.prev != nil && t.up == nil && len(pt.children) > 0 {
+		// A trust anchor finds its node once the tree is read.
+		t.prevNode = w.prev.root(t.ta.name) + 1
+	}
 	for _, child := range pt.children {
 		child.ta = t.ta
 		child.depth = t.depth + 1

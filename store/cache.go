@@ -53,28 +53,89 @@ func (s *Store) PutCache(entries []CacheEntry) error {
 		}
 		batch := entries[:n]
 		entries = entries[n:]
-		err := s.update(func(tx *bolt.Tx) error {
-			sum, detail := tx.Bucket(bucketCache), tx.Bucket(bucketCacheDetail)
-			for _, e := range batch {
-				key := []byte(e.Key)
-				if e.Summary == nil {
-					if err := errors.Join(sum.Delete(key), detail.Delete(key)); err != nil {
-						return err
-					}
-					continue
-				}
-				if err := sum.Put(key, e.Summary); err != nil {
-					return err
-				}
-				if err := detail.Put(key, e.Detail); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := s.update(func(tx *bolt.Tx) error { return putCache(tx, batch) }); err != nil {
 			return fmt.Errorf("store: validation cache: %w", err)
 		}
+	}
+	return nil
+}
+
+func putCache(tx *bolt.Tx, entries []CacheEntry) error {
+	sum, detail := tx.Bucket(bucketCache), tx.Bucket(bucketCacheDetail)
+	for _, e := range entries {
+		key := []byte(e.Key)
+		if e.Summary == nil {
+			if err := errors.Join(sum.Delete(key), detail.Delete(key)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := sum.Put(key, e.Summary); err != nil {
+			return err
+		}
+		if err := detail.Put(key, e.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Derived is what a validation run records at its end: last good copies
+// of publication points, validation cache entries and records.
+type Derived struct {
+	Points  []KeptPoint
+	Cache   []CacheEntry
+	Records map[string][]byte // nil values delete
+}
+
+// WriteDerived stores d. While it is small, in one transaction, so that
+// the end of a run waits for the disk once: either all of it is written
+// or none. A larger d goes in the order of its fields, as KeepPoints,
+// PutCache and PutRecord would write it.
+func (s *Store) WriteDerived(d Derived) error {
+	if len(d.Points)+len(d.Cache)+len(d.Records) == 0 {
+		return nil
+	}
+	size := 0
+	for _, p := range d.Points {
+		size += len(p.Key) + len(p.Objects)*(entrySize+80)
+	}
+	for _, e := range d.Cache {
+		size += len(e.Key) + len(e.Summary) + len(e.Detail)
+	}
+	for name, r := range d.Records {
+		size += len(name) + len(r)
+	}
+	if size > cacheBatchBytes {
+		if err := s.KeepPoints(d.Points); err != nil {
+			return err
+		}
+		if err := s.PutCache(d.Cache); err != nil {
+			return err
+		}
+		for name, r := range d.Records {
+			if err := s.PutRecord(name, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		if err := keepPoints(tx, d.Points); err != nil {
+			return err
+		}
+		if err := putCache(tx, d.Cache); err != nil {
+			return err
+		}
+		for name, r := range d.Records {
+			if err := putRecord(tx, name, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: results of a run: %w", err)
 	}
 	return nil
 }
@@ -85,17 +146,18 @@ func (v *View) Record(name string) []byte { return v.get(bucketRecords, name) }
 
 // PutRecord stores data as the record called name; nil deletes it.
 func (s *Store) PutRecord(name string, data []byte) error {
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		if data == nil {
-			return b.Delete([]byte(name))
-		}
-		return b.Put([]byte(name), data)
-	})
-	if err != nil {
+	if err := s.update(func(tx *bolt.Tx) error { return putRecord(tx, name, data) }); err != nil {
 		return fmt.Errorf("store: record %s: %w", name, err)
 	}
 	return nil
+}
+
+func putRecord(tx *bolt.Tx, name string, data []byte) error {
+	b := tx.Bucket(bucketRecords)
+	if data == nil {
+		return b.Delete([]byte(name))
+	}
+	return b.Put([]byte(name), data)
 }
 
 // ClearCache empties the validation cache and the records, which are

@@ -147,3 +147,43 @@ func TestChangedSinceForgets(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteDerived checks that a run's results go in together: a kept
+// point that does not hold takes the cache entries and records with it.
+func TestWriteDerived(t *testing.T) {
+	s := open(t, t.TempDir(), store.Options{NoSync: true})
+	publish(t, s, "r", objectSet{"rsync://h/m/ca.mft": []byte("manifest")}, store.Repo{})
+	var kept []store.PointObject
+	err := s.View(func(v *store.View) error {
+		return v.Repository("r").Walk("", func(o store.Object) error {
+			kept = append(kept, store.PointObject{URI: string(o.URI), Ref: o.Ref, Hash: o.Hash})
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() (cached, record string, points int) {
+		_ = s.View(func(v *store.View) error {
+			cached, record = string(v.Cached("p")), string(v.Record("tree"))
+			return v.Points(func(string) error { points++; return nil })
+		})
+		return
+	}
+	bad := []store.KeptPoint{{Key: "p", Objects: []store.PointObject{{URI: "rsync://h/m/x", Ref: kept[0].Ref, Hash: hashOf("never stored")}}}}
+	d := store.Derived{Points: bad, Cache: []store.CacheEntry{{Key: "p", Summary: []byte("s"), Detail: []byte("d")}},
+		Records: map[string][]byte{"tree": []byte("t")}}
+	if err := s.WriteDerived(d); err == nil {
+		t.Fatal("a kept point that is not in the store was written")
+	}
+	if c, r, n := state(); c != "" || r != "" || n != 0 {
+		t.Fatalf("after a failed write: cache %q, record %q, %d points", c, r, n)
+	}
+	d.Points = []store.KeptPoint{{Key: "p", Objects: kept}}
+	if err := s.WriteDerived(d); err != nil {
+		t.Fatal(err)
+	}
+	if c, r, n := state(); c != "s" || r != "t" || n != 1 {
+		t.Fatalf("after the write: cache %q, record %q, %d points", c, r, n)
+	}
+}

@@ -642,35 +642,36 @@ type KeptPoint struct {
 // KeepPoints is KeepPoint for many points in one commit: a run keeps
 // tens of thousands, and a commit each would wait for the disk as often.
 func (s *Store) KeepPoints(points []KeptPoint) error {
-	err := s.update(func(tx *bolt.Tx) error {
-		all := tx.Bucket(bucketPoints)
-		blobs := tx.Bucket(bucketBlobs)
-		for _, p := range points {
-			if all.Bucket([]byte(p.Key)) != nil {
-				if err := all.DeleteBucket([]byte(p.Key)); err != nil {
-					return err
-				}
-			}
-			b, err := all.CreateBucket([]byte(p.Key))
-			if err != nil {
+	if err := s.update(func(tx *bolt.Tx) error { return keepPoints(tx, points) }); err != nil {
+		return fmt.Errorf("store: keep publication points: %w", err)
+	}
+	return nil
+}
+
+func keepPoints(tx *bolt.Tx, points []KeptPoint) error {
+	all := tx.Bucket(bucketPoints)
+	blobs := tx.Bucket(bucketBlobs)
+	for _, p := range points {
+		if all.Bucket([]byte(p.Key)) != nil {
+			if err := all.DeleteBucket([]byte(p.Key)); err != nil {
 				return err
 			}
-			for _, o := range p.Objects {
-				// A kept copy is what a broken update falls back to:
-				// check that the Ref still holds the bytes it should.
-				data := o.Ref.slice(blobs.Get(binary.BigEndian.AppendUint64(nil, o.Ref.Chunk)))
-				if data == nil || sha256.Sum256(data) != o.Hash {
-					return fmt.Errorf("%s: %s: object not in the store", p.Key, o.URI)
-				}
-				if err := b.Put([]byte(o.URI), makeEntry(nil, o.Ref, &o.Hash)); err != nil {
-					return fmt.Errorf("%s: %s: %w", p.Key, o.URI, err)
-				}
+		}
+		b, err := all.CreateBucket([]byte(p.Key))
+		if err != nil {
+			return err
+		}
+		for _, o := range p.Objects {
+			// A kept copy is what a broken update falls back to: check
+			// that the Ref still holds the bytes it should.
+			data := o.Ref.slice(blobs.Get(binary.BigEndian.AppendUint64(nil, o.Ref.Chunk)))
+			if data == nil || sha256.Sum256(data) != o.Hash {
+				return fmt.Errorf("%s: %s: object not in the store", p.Key, o.URI)
+			}
+			if err := b.Put([]byte(o.URI), makeEntry(nil, o.Ref, &o.Hash)); err != nil {
+				return fmt.Errorf("%s: %s: %w", p.Key, o.URI, err)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: keep publication points: %w", err)
 	}
 	return nil
 }
