@@ -676,7 +676,11 @@ func (p *prevTree) decode(rec string, settings [32]byte) error {
 	}
 	for range d.count() {
 		repo := ref()
-		p.stamps[p.strs[repo]] = store.Stamp{Gen: d.uvarint(), Seq: d.uvarint()}
+		st := store.Stamp{Gen: d.uvarint(), Seq: d.uvarint()}
+		if d.err != nil {
+			break
+		}
+		p.stamps[p.strs[repo]] = st
 	}
 	p.nodes = make([]treeNode, d.count())
 	last := make([]int32, len(p.nodes)) // last child so far, per node
