@@ -354,10 +354,12 @@ func TestUpdateWithoutPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := importWorld(t, bw)
+	var exceptions *payload.SLURM
 	update := func() *engine.Result {
 		t.Helper()
 		opt := engine.DefaultOptions()
 		opt.TALDir, opt.Time = filepath.Join(bw.dir, "tals"), bw.w.Config.Now
+		opt.Exceptions = exceptions
 		e, err := engine.New(st, opt)
 		if err != nil {
 			t.Fatal(err)
@@ -387,6 +389,16 @@ func TestUpdateWithoutPayload(t *testing.T) {
 		if got, want := fmtCounts(uc), fmtCounts(fc); got != want {
 			t.Errorf("%s counts differ:\nupdate %s\nfull   %s", name, got, want)
 		}
+	}
+	// A local exception that filters an unsafe VRP: kept unsafe VRPs are
+	// listed only if the exceptions keep them.
+	exceptions = &payload.SLURM{PrefixFilters: []payload.PrefixFilter{{Prefix: full.Unsafe[0].Prefix}}}
+	before := len(full.Unsafe)
+	full = runEngine(t, st, bw, func(o *engine.Options) { o.ColdCache, o.Persist, o.Exceptions = true, false, exceptions })
+	res := update()
+	diffLines(t, "unsafe VRPs with exceptions", vrpStrings(res.Unsafe), vrpStrings(full.Unsafe))
+	if len(full.Unsafe) >= before {
+		t.Error("the exception filtered no unsafe VRP")
 	}
 }
 

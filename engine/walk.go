@@ -194,6 +194,13 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 			return nil, err
 		}
 		res.Unsafe = all.FilterVRPs(func(v payload.VRP) bool { return !isUnsafe(v) })
+		if ex := e.opt.Exceptions; ex != nil && e.opt.UnsafeVRPs != Reject {
+			// As in a run with a payload set: kept unsafe VRPs are
+			// reported only if the local exceptions keep them too.
+			res.Unsafe = slices.DeleteFunc(res.Unsafe, func(v payload.VRP) bool {
+				return slices.ContainsFunc(ex.PrefixFilters, func(f payload.PrefixFilter) bool { return f.Matches(v) })
+			})
+		}
 	}
 	w.reportUnsafe(res.Unsafe)
 	w.report.sort()
