@@ -48,4 +48,12 @@
 // show the point's directories untouched. Update, the run of rovd update
 // and vrps -f none, reads only each entry's summary and no payload.
 // ColdCache (--cold-cache) ignores the cache for a run.
+//
+// Every run also records its tree of CAs in one store record (tree.go).
+// Update first fetches the repositories that tree used, marks the points
+// that may have changed (their directories changed, their window ended,
+// their repository did not fetch cleanly, or they did not validate from
+// their latest data) and visits only those and their ancestors; each
+// other subtree is carried over from the record whole, without a store
+// read per point.
 package engine

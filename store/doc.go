@@ -36,7 +36,12 @@
 // into chunks of up to 1 MiB); gens (generation → URI → Ref+SHA-256);
 // repos (key → current generation and fetch state); pending and work
 // (generations being built, their staging lists and sort runs); points
-// (point → URI → Ref+SHA-256). An object is read with two lookups, its
+// (point → URI → Ref+SHA-256); changes (directory → last delta's change
+// number) and changelog (change number → directories, the last 16,384),
+// which tell readers what changed since a Stamp; vcache, vdetail and
+// records, the engine's derived data (validation cache entries and its
+// run tree), kept uninterpreted and dropped together by ClearCache. An
+// object is read with two lookups, its
 // index entry and its chunk, and no copy. Unchanged objects of a new
 // generation keep their chunk; Collect removes chunks nothing refers to
 // (mark and sweep) and Compact also rewrites the file when more than half
