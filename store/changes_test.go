@@ -153,16 +153,7 @@ func TestChangedSinceForgets(t *testing.T) {
 func TestWriteDerived(t *testing.T) {
 	s := open(t, t.TempDir(), store.Options{NoSync: true})
 	publish(t, s, "r", objectSet{"rsync://h/m/ca.mft": []byte("manifest")}, store.Repo{})
-	var kept []store.PointObject
-	err := s.View(func(v *store.View) error {
-		return v.Repository("r").Walk("", func(o store.Object) error {
-			kept = append(kept, store.PointObject{URI: string(o.URI), Ref: o.Ref, Hash: o.Hash})
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kept := pointObjects(t, s, "r")
 	state := func() (cached, record string, points int) {
 		_ = s.View(func(v *store.View) error {
 			cached, record = string(v.Cached("p")), string(v.Record("tree"))

@@ -303,16 +303,7 @@ func TestPointsOutliveRepositories(t *testing.T) {
 	s := open(t, t.TempDir(), store.Options{NoSync: true})
 	old := objectSet{"rsync://h/m/ca.mft": []byte("manifest 1"), "rsync://h/m/ca.crl": []byte("crl 1")}
 	publish(t, s, "r", old, store.Repo{})
-	var kept []store.PointObject
-	err := s.View(func(v *store.View) error {
-		return v.Repository("r").Walk("", func(o store.Object) error {
-			kept = append(kept, store.PointObject{URI: string(o.URI), Ref: o.Ref, Hash: o.Hash})
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kept := pointObjects(t, s, "r")
 	if err := s.KeepPoint("rsync://h/m/ca.mft", kept); err != nil {
 		t.Fatal(err)
 	}
@@ -795,4 +786,20 @@ func TestHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pointObjects lists the objects of repository repo as a point to keep.
+func pointObjects(t *testing.T, s *store.Store, repo string) []store.PointObject {
+	t.Helper()
+	var objs []store.PointObject
+	err := s.View(func(v *store.View) error {
+		return v.Repository(repo).Walk("", func(o store.Object) error {
+			objs = append(objs, store.PointObject{URI: string(o.URI), Ref: o.Ref, Hash: o.Hash})
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
 }
