@@ -267,13 +267,17 @@ func (s *Server) scheduleNotify() {
 }
 
 // notifyAll flags every session for a Serial Notify and wakes it; each
-// session writes its notify itself, between its responses.
+// session writes its notify itself, between its responses. Sessions
+// without a version get none (draft-8210bis §7) and are not woken: a
+// read deadline in the middle of a TLS handshake would fail it.
 func (s *Server) notifyAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ss := range s.sessions {
-		ss.notify.Store(true)
-		ss.wake()
+		if ss.negotiated.Load() {
+			ss.notify.Store(true)
+			ss.wake()
+		}
 	}
 }
 

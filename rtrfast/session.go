@@ -47,8 +47,9 @@ type session struct {
 	lastSerial  Serial
 	tries       int // queries of unsupported versions so far
 
-	notify  atomic.Bool // a Serial Notify is due
-	closing atomic.Bool
+	notify     atomic.Bool // a Serial Notify is due
+	closing    atomic.Bool
+	negotiated atomic.Bool // version is set; read by notifyAll
 
 	rbuf [readBufSize]byte
 	rlen int
@@ -220,6 +221,7 @@ func (ss *session) negotiate(v uint8) {
 		return
 	}
 	ss.version = int8(v)
+	ss.negotiated.Store(true)
 	ss.srv.stats.byVersion[v].Add(1)
 	if bit := uint32(1) << v; ss.srv.used.Load()&bit == 0 {
 		ss.srv.used.Or(bit)
