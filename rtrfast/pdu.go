@@ -384,20 +384,20 @@ func appendEndOfData(dst []byte, version uint8, session uint16, serial Serial, r
 }
 
 // appendPrefix appends an IPv4 or IPv6 Prefix PDU. The address is
-// masked to the prefix length (draft-8210bis §5.9).
+// masked to the prefix length (draft-8210bis §5.9). It runs once per VRP
+// and version for every published serial, hence the IPv4 fast path.
 func appendPrefix(dst []byte, version, flags uint8, pfx netip.Prefix, maxLen uint8, asn uint32) []byte {
-	addr := pfx.Masked().Addr()
+	addr, bits := pfx.Addr(), pfx.Bits()
 	if addr.Is4() {
-		dst = appendHeader(dst, version, TypeIPv4Prefix, 0, 20)
-		dst = append(dst, flags, byte(pfx.Bits()), maxLen, 0)
 		a := addr.As4()
-		dst = append(dst, a[:]...)
-	} else {
-		dst = appendHeader(dst, version, TypeIPv6Prefix, 0, 32)
-		dst = append(dst, flags, byte(pfx.Bits()), maxLen, 0)
-		a := addr.As16()
-		dst = append(dst, a[:]...)
+		masked := binary.BigEndian.Uint32(a[:]) & (^uint32(0) << (32 - bits))
+		dst = append(dst, version, byte(TypeIPv4Prefix), 0, 0, 0, 0, 0, 20, flags, byte(bits), maxLen, 0)
+		dst = binary.BigEndian.AppendUint32(dst, masked)
+		return binary.BigEndian.AppendUint32(dst, asn)
 	}
+	dst = append(dst, version, byte(TypeIPv6Prefix), 0, 0, 0, 0, 0, 32, flags, byte(bits), maxLen, 0)
+	a := pfx.Masked().Addr().As16()
+	dst = append(dst, a[:]...)
 	return binary.BigEndian.AppendUint32(dst, asn)
 }
 

@@ -301,16 +301,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		stop()
 		s.mu.Lock()
 		delete(s.listeners, l)
-		if ctx.Err() != nil {
-			for ss := range s.sessions {
-				if ss.listener == l {
-					ss.shutdown()
-				}
-			}
-		}
 		s.mu.Unlock()
 		if ctx.Err() != nil {
-			wg.Wait()
+			s.stopSessions(l, &wg)
 		}
 	}()
 	var pause time.Duration
@@ -383,9 +376,6 @@ func (s *Server) Close() error {
 	for l := range s.listeners {
 		_ = l.Close() // Serve sees it and returns; its error says nothing new
 	}
-	for ss := range s.sessions {
-		ss.shutdown()
-	}
 	s.mu.Unlock()
 	s.notifyMu.Lock()
 	if s.notifyTimer != nil {
@@ -393,21 +383,33 @@ func (s *Server) Close() error {
 		s.notifyTimer = nil
 	}
 	s.notifyMu.Unlock()
+	s.stopSessions(nil, &s.wg)
+	return nil
+}
 
+// stopSessions asks the sessions accepted from l (all of them if l is
+// nil) to say goodbye and close, and waits for wg. Sessions still
+// writing after closeGrace have their connections cut.
+func (s *Server) stopSessions(l net.Listener, wg *sync.WaitGroup) {
+	each := func(f func(*session)) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for ss := range s.sessions {
+			if l == nil || ss.listener == l {
+				f(ss)
+			}
+		}
+	}
+	each((*session).shutdown)
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(done) }()
 	t := time.NewTimer(closeGrace)
 	defer t.Stop()
 	select {
 	case <-done:
-		return nil
+		return
 	case <-t.C:
 	}
-	s.mu.Lock()
-	for ss := range s.sessions {
-		_ = ss.conn.Close() // cut a session stuck writing; it ends on the error
-	}
-	s.mu.Unlock()
+	each(func(ss *session) { _ = ss.conn.Close() }) // cut a session stuck writing; it ends on the error
 	<-done
-	return nil
 }
