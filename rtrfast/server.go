@@ -162,6 +162,11 @@ func NewServer(cfg Config) *Server {
 		s.cfg.NotifyInterval = defaultNotifyInterval
 	}
 	s.timers = [3]uint32{seconds(cfg.Refresh, defaultRefresh), seconds(cfg.Retry, defaultRetry), seconds(cfg.Expire, defaultExpire)}
+	if least := max(s.timers[0], s.timers[1]) + 1; s.timers[2] < least {
+		// RFC 8210 §6: the expire interval must exceed both others.
+		s.log.Warn("rtr expire interval raised above the refresh and retry intervals", "expire", s.timers[2], "now", least)
+		s.timers[2] = least
+	}
 	base := newSessionBase()
 	for v := range uint8(versions) {
 		s.sessionIDs[v] = base + uint16(v)
@@ -237,7 +242,7 @@ func (s *Server) Publish(set *payload.Set) {
 		}
 	}
 	s.cur.Store(snap)
-	s.log.Info("rtr data published", "serial", uint32(snap.serial), "vrps", snap.counts[0],
+	s.log.Debug("rtr data published", "serial", uint32(snap.serial), "vrps", snap.counts[0],
 		"router-keys", snap.counts[1], "aspas", snap.counts[2], "elapsed", time.Since(start))
 	s.scheduleNotify()
 }
@@ -342,6 +347,9 @@ func (s *Server) start(c net.Conn, l net.Listener, wg *sync.WaitGroup) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		if ss.client != nil {
+			ss.client.open.Add(-1)
+		}
 		_ = c.Close() // closing a connection we never used: nothing to report
 		return
 	}

@@ -609,3 +609,12 @@ func TestStats(t *testing.T) {
 		t.Errorf("client address %v not an IPv4 address", cl.Addr)
 	}
 }
+
+func TestExpireAboveRefreshAndRetry(t *testing.T) {
+	srv, addr := startServer(t, rtrfast.Config{Refresh: 3600 * time.Second, Retry: 60 * time.Second, Expire: 600 * time.Second})
+	srv.Publish(testSet)
+	_, eod := dial(t, addr).sync(1)
+	if eod.Expire <= eod.Refresh || eod.Expire <= eod.Retry {
+		t.Errorf("expire %d not above refresh %d and retry %d (RFC 8210 §6)", eod.Expire, eod.Refresh, eod.Retry)
+	}
+}
