@@ -92,8 +92,9 @@ func startServer(t *testing.T, rec *recorder, args ...string) (<-chan int, *byte
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		defer restore()
-		done <- cli.Main(append([]string{"rovd"}, args...), &bytes.Buffer{}, &stderr)
+		status := cli.Main(append([]string{"rovd"}, args...), &bytes.Buffer{}, &stderr)
+		restore()
+		done <- status
 	}()
 	return done, &stderr
 }

@@ -206,9 +206,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		}
 	}
 	for {
-		upd, again, err := s.runOnce(ctx)
-		if errors.Is(err, errStop) {
+		upd, again, err, stop := s.runOnce(ctx)
+		if errors.Is(stop, errStop) {
 			return nil
+		} else if stop != nil {
+			return stop
 		}
 		wait := s.opt.Refresh
 		switch {
@@ -238,10 +240,12 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 }
 
-// runOnce runs the source once while handling signals: a stop cancels
-// the run (errStop); SIGUSR1 during the run asks for another right after
-// (again); SIGUSR2 releases a held set.
-func (s *Server) runOnce(ctx context.Context) (upd *Update, again bool, err error) {
+// runOnce runs the source once while handling signals and returns what
+// the run gave (upd or err). SIGUSR1 during the run asks for another
+// right after (again); SIGUSR2 releases a held set. A stop signal, a
+// failed reload or a serving error cancel the run and come back as stop
+// (errStop for a signal).
+func (s *Server) runOnce(ctx context.Context) (upd *Update, again bool, err, stop error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
@@ -259,35 +263,35 @@ func (s *Server) runOnce(ctx context.Context) (upd *Update, again bool, err erro
 	for {
 		select {
 		case r := <-done:
-			return r.upd, again, r.err
+			return r.upd, again, r.err, nil
 		case sig := <-s.opt.Signals:
 			switch sig {
 			case syscall.SIGUSR1:
 				if err := s.reload(); err != nil {
 					cancel()
 					<-done
-					return nil, false, err
+					return nil, false, nil, err
 				}
 				again = true
 			case syscall.SIGUSR2:
 				if err := s.release(ctx); err != nil {
 					cancel()
 					<-done
-					return nil, false, err
+					return nil, false, nil, err
 				}
 			default:
 				s.log.Info("stopping", "signal", sig.String())
 				cancel()
 				<-done
-				return nil, false, errStop
+				return nil, false, nil, errStop
 			}
 		case err := <-s.serveErr:
 			cancel()
 			<-done
-			return nil, false, err
+			return nil, false, nil, err
 		case <-ctx.Done():
 			<-done
-			return nil, false, errStop
+			return nil, false, nil, errStop
 		}
 	}
 }
@@ -396,12 +400,11 @@ func (s *Server) publish(upd *Update, restored bool) {
 	s.mu.Lock()
 	s.guard = GuardState{}
 	s.mu.Unlock()
-	cur := s.Current()
+	cur := s.published.Swap(&Published{Set: upd.Set, Time: upd.Time, Restored: restored})
 	if cur == nil || !payload.Compute(cur.Set, upd.Set).Empty() {
 		s.pub.Publish(upd.Set)
 		s.log.Debug("published", "vrps", len(upd.Set.VRPs()), "router_keys", len(upd.Set.RouterKeys()), "aspas", len(upd.Set.ASPAs()))
 	}
-	s.published.Store(&Published{Set: upd.Set, Time: upd.Time, Restored: restored})
 	if !restored && s.opt.StateFile != "" {
 		if err := WriteState(s.opt.StateFile, upd.Set, upd.Time); err != nil {
 			s.log.Warn("state file not written: a restart waits for the first run", "err", err)

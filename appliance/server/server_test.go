@@ -365,26 +365,58 @@ func TestReloadFails(t *testing.T) {
 	h.pub.next(t)
 	h.src.reloadErr = errors.New("no TALs (*.tal) in /nowhere")
 	h.signal(t, syscall.SIGUSR1)
+	h.returned(t, "reload: no TALs")
+
+	// SIGUSR1 during a run.
+	h = start(t, server.Options{})
+	h.src.reloadErr = errors.New("no TALs (*.tal) in /nowhere")
+	h.src.waitStart(t)
+	h.signal(t, syscall.SIGUSR1)
+	h.returned(t, "reload: no TALs")
+}
+
+// returned waits for Run to return and checks its error.
+func (h *harness) returned(t *testing.T, want string) {
+	t.Helper()
 	select {
 	case err := <-h.done:
 		h.done <- err
-		if err == nil || !strings.Contains(err.Error(), "reload: no TALs") {
-			t.Errorf("Run returned %v", err)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Run returned %v, want %q", err, want)
 		}
 	case <-time.After(patience):
 		t.Fatal("Run did not return")
 	}
 }
 
-// TestServeFails: a listener the publisher cannot serve ends the server.
+// TestServeFails: a listener the publisher cannot serve ends the server,
+// between runs or during one.
 func TestServeFails(t *testing.T) {
 	h := start(t, server.Options{})
 	h.pub.serveErr = errors.New("broken")
 	h.src.run(t, update(set(1, 1, time.Time{})), nil)
+	h.returned(t, "broken")
+
+	// With a kept set the listeners open before the first run, which is
+	// under way (or starting) when serving fails.
+	state := filepath.Join(t.TempDir(), "served-set")
+	if err := server.WriteState(state, set(1, 1, time.Time{}), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	pub := newPublisher()
+	pub.serveErr = errors.New("broken too")
+	src := newSource()
+	sigs := make(chan os.Signal)
+	srv := server.New(src, pub, server.Options{Refresh: time.Hour, Retry: time.Hour, Expire: time.Hour, StateFile: state, Signals: sigs,
+		Listen: func() ([]net.Listener, error) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			return []net.Listener{l}, err
+		}})
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(context.Background()) }()
 	select {
-	case err := <-h.done:
-		h.done <- err
-		if err == nil || !strings.Contains(err.Error(), "broken") {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "broken too") {
 			t.Errorf("Run returned %v", err)
 		}
 	case <-time.After(patience):
