@@ -1,7 +1,7 @@
 // Package netio brings RPKI repositories into the object store: RRDP
 // (RFC 8182) over HTTPS first, rsync as the fallback, as the Routinator
-// manual describes. The network listeners of the appliance (systemd
-// socket activation, TCP keepalive) will live here too. It imports store
+// manual describes, and holds the listener helpers of the server: systemd
+// socket activation and TCP keepalive. It imports store
 // and its own subpackage rrdp (the XML parser) and must not import
 // engine, rtrfast or appliance: the engine asks for repositories through
 // an interface of its own, which a *Run satisfies.
@@ -47,4 +47,13 @@
 // repository directory, in its own process group, which is killed whole
 // when rsync-timeout passes. The module's files then replace its content
 // in the store (unchanged files keep their stored data).
+//
+// # Listeners
+//
+// SystemdListeners takes the sockets of systemd socket activation
+// (sd_listen_fds(3): LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, descriptors
+// from 3 on), makes them non-blocking and close-on-exec and unsets the
+// variables. KeepAlive wraps a listener so that accepted connections get
+// the rtr-tcp-keepalive idle time (TCP_KEEPIDLE), or no keepalives for
+// zero; accept errors pass through unchanged for the server to judge.
 package netio

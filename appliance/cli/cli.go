@@ -52,6 +52,7 @@ var commands = []command{
 	{"init", "create the local repository and TAL directories and install TALs", runInit},
 	{"vrps", "update the repository and output the valid route origins", runVRPs},
 	{"validate", "check the RPKI validity of route announcements", runValidate},
+	{"server", "serve the valid route origins over RTR, updating them periodically", runServer},
 	{"update", "update the local repository and validate it", runUpdate},
 	{"dump", "write the stored data to the file system", runDump},
 	{"man", "show the manual page", runMan},

@@ -1,6 +1,12 @@
 package cli
 
-import "io"
+import (
+	"io"
+	"log/slog"
+
+	"github.com/rovd/rovd/appliance/config"
+	"github.com/rovd/rovd/appliance/server"
+)
 
 // SetStdin makes `validate -i -` read r until the returned function
 // restores standard input.
@@ -18,3 +24,22 @@ func CommandNames() []string {
 	}
 	return names
 }
+
+// SetPublisher makes the server command publish through f until the
+// returned function restores the RTR server.
+func SetPublisher(f func(cfg *config.Config, log *slog.Logger) server.Publisher) (restore func()) {
+	old := newPublisher
+	newPublisher = f
+	return func() { newPublisher = old }
+}
+
+// SetBeforeValidation makes each validation run of the server call f
+// first, until the returned function restores it.
+func SetBeforeValidation(f func()) (restore func()) {
+	old := beforeValidation
+	beforeValidation = f
+	return func() { beforeValidation = old }
+}
+
+// StateFile is the name of the server's state file.
+const StateFile = stateFile

@@ -108,6 +108,15 @@ type Config struct {
 	Retry       Seconds `toml:"retry"`
 	Expire      Seconds `toml:"expire"`
 	HistorySize int     `toml:"history-size"`
+	// MaxVRPDrop (ours) is the collapse guard: a run that would shrink
+	// the VRPs by more than this percentage of the published set is held
+	// back until MaxVRPDropRuns runs in a row show the drop, or SIGUSR2.
+	// Zero turns the guard off.
+	MaxVRPDrop     int `toml:"max-vrp-drop"`
+	MaxVRPDropRuns int `toml:"max-vrp-drop-runs"`
+	// Source (ours) is the relay mode: the server serves the JSON VRP
+	// list at this HTTP or HTTPS URL instead of validating.
+	Source string `toml:"source"`
 
 	// Daemon settings; Detach is the server command's -d only.
 	Detach     bool   `toml:"-"`
@@ -195,6 +204,7 @@ func Defaults() Config {
 		Retry:             600,
 		Expire:            7200,
 		HistorySize:       10,
+		MaxVRPDropRuns:    3,
 	}
 }
 
@@ -261,6 +271,9 @@ func (c *Config) ServerFlags(fs *pflag.FlagSet) {
 	secondsVar(fs, &c.Retry, "retry", "RTR retry interval in `seconds`")
 	secondsVar(fs, &c.Expire, "expire", "RTR expire interval in `seconds`")
 	fs.IntVar(&c.HistorySize, "history", c.HistorySize, "`count` of RTR change sets to keep")
+	fs.IntVar(&c.MaxVRPDrop, "max-vrp-drop", c.MaxVRPDrop, "hold back a run that loses more than `percent` of the VRPs, 0 for never")
+	fs.IntVar(&c.MaxVRPDropRuns, "max-vrp-drop-runs", c.MaxVRPDropRuns, "publish a held-back drop once `count` runs in a row show it")
+	fs.StringVar(&c.Source, "source", c.Source, "serve the JSON VRP list at `url` instead of validating (relay mode)")
 	fs.StringVar(&c.PIDFile, "pid-file", c.PIDFile, "keep the daemon's PID in the file at `path`")
 	fs.StringVar(&c.WorkingDir, "working-dir", c.WorkingDir, "working `dir`ectory of the daemon")
 	fs.StringVar(&c.Chroot, "chroot", c.Chroot, "root `dir`ectory of the daemon")

@@ -87,6 +87,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("logging %+v, want %+v", got, want)
 	}
 	if c.Refresh != 600 || c.Retry != 600 || c.Expire != 7200 || c.HistorySize != 10 || c.RTRTCPKeepalive != 60 ||
+		c.MaxVRPDrop != 0 || c.MaxVRPDropRuns != 3 || c.Source != "" ||
 		len(c.RTRListen)+len(c.HTTPListen)+len(c.RTRTLSListen)+len(c.HTTPTLSListen) != 0 || c.ListenSystemd || c.Detach {
 		t.Errorf("server %+v", c)
 	}
@@ -167,6 +168,9 @@ var keyTests = []struct {
 	{"retry", "60", "", config.Seconds(60), []string{"--retry", "30"}, true, config.Seconds(30), func(c *config.Config) any { return c.Retry }},
 	{"expire", "3600", "", config.Seconds(3600), []string{"--expire", "86400"}, true, config.Seconds(86400), func(c *config.Config) any { return c.Expire }},
 	{"history-size", "100", "", 100, []string{"--history", "0"}, true, 0, func(c *config.Config) any { return c.HistorySize }},
+	{"max-vrp-drop", "10", "", 10, []string{"--max-vrp-drop", "25"}, true, 25, func(c *config.Config) any { return c.MaxVRPDrop }},
+	{"max-vrp-drop-runs", "5", "", 5, []string{"--max-vrp-drop-runs", "1"}, true, 1, func(c *config.Config) any { return c.MaxVRPDropRuns }},
+	{"source", `"https://rpki.example.net/json"`, "", "https://rpki.example.net/json", []string{"--source", "http://127.0.0.1:8323/json"}, true, "http://127.0.0.1:8323/json", func(c *config.Config) any { return c.Source }},
 	{"pid-file", `"/run/rovd.pid"`, "", "/run/rovd.pid", []string{"--pid-file", "p.pid"}, true, "$CWD/p.pid", func(c *config.Config) any { return c.PIDFile }},
 	{"working-dir", `"work"`, "", "$DIR/work", []string{"--working-dir", "/"}, true, "/", func(c *config.Config) any { return c.WorkingDir }},
 	{"chroot", `"/srv/chroot"`, "", "/srv/chroot", []string{"--chroot", "/srv/c2"}, true, "/srv/c2", func(c *config.Config) any { return c.Chroot }},
@@ -507,6 +511,12 @@ func TestErrors(t *testing.T) {
 		{"server expire", "", nil, []string{"--expire", "100"}, "--expire: 100 seconds is out of range"},
 		{"server history", "", nil, []string{"--history", "-1"}, "--history: -1 is out of range"},
 		{"server keepalive", "", nil, []string{"--rtr-tcp-keepalive", "-1"}, "--rtr-tcp-keepalive: -1 seconds"},
+		{"max-vrp-drop over 100", mandatory + `max-vrp-drop = 101`, nil, nil, "config file FILE: max-vrp-drop: 101 is out of range (0 to 100)"},
+		{"max-vrp-drop negative", "", nil, []string{"--max-vrp-drop", "-1"}, "--max-vrp-drop: -1 is out of range (0 to 100)"},
+		{"max-vrp-drop-runs zero", "", nil, []string{"--max-vrp-drop-runs", "0"}, "--max-vrp-drop-runs: 0 is out of range (1 to 65535)"},
+		{"source not a URL", mandatory + `source = "rpki.example.net"`, nil, nil, `config file FILE: source: "rpki.example.net" is not an HTTP or HTTPS URL`},
+		{"source scheme", "", nil, []string{"--source", "rsync://rpki.example.net/x"}, `--source: "rsync://rpki.example.net/x" is not an HTTP or HTTPS URL`},
+		{"source type", mandatory + `source = ["a"]`, nil, nil, "config file FILE: source: want a string, not an array"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,7 +36,8 @@ type setting struct {
 
 // settings are the config file keys of the manual's "Configuration
 // File" section, Routinator's newer ones (enable-aspa, enable-bgpsec,
-// max-ca-depth, the TLS listeners) and ours (rrdp-total-timeout), in the
+// max-ca-depth, the TLS listeners) and ours (rrdp-total-timeout,
+// max-vrp-drop, max-vrp-drop-runs, source), in the
 // order rovd config prints them.
 var settings = []setting{
 	{"repository-dir", "repository-dir", path(func(c *Config) *string { return &c.RepositoryDir }), notEmpty(func(c *Config) string { return c.RepositoryDir })},
@@ -111,6 +112,14 @@ var settings = []setting{
 	{"retry", "retry", seconds(func(c *Config) *Seconds { return &c.Retry }), secondsIn(func(c *Config) Seconds { return c.Retry }, minRetry, maxRetry)},
 	{"expire", "expire", seconds(func(c *Config) *Seconds { return &c.Expire }), secondsIn(func(c *Config) Seconds { return c.Expire }, minExpire, maxExpire)},
 	{"history-size", "history", integer(func(c *Config) *int { return &c.HistorySize }), intIn(func(c *Config) int { return c.HistorySize }, 0, maxSmallCount)},
+	{"max-vrp-drop", "max-vrp-drop", integer(func(c *Config) *int { return &c.MaxVRPDrop }), intIn(func(c *Config) int { return c.MaxVRPDrop }, 0, 100)},
+	{"max-vrp-drop-runs", "max-vrp-drop-runs", integer(func(c *Config) *int { return &c.MaxVRPDropRuns }), intIn(func(c *Config) int { return c.MaxVRPDropRuns }, 1, maxSmallCount)},
+	{"source", "source", str(func(c *Config) *string { return &c.Source }), func(c *Config) error {
+		if c.Source == "" {
+			return nil
+		}
+		return checkSource(c.Source)
+	}},
 	{"pid-file", "pid-file", path(func(c *Config) *string { return &c.PIDFile }), nil},
 	{"working-dir", "working-dir", path(func(c *Config) *string { return &c.WorkingDir }), nil},
 	{"chroot", "chroot", path(func(c *Config) *string { return &c.Chroot }), nil},
@@ -616,6 +625,15 @@ func listeners(get func(*Config) []string) func(*Config) error {
 		}
 		return nil
 	}
+}
+
+// checkSource accepts the relay's source: an HTTP or HTTPS URL.
+func checkSource(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%q is not an HTTP or HTTPS URL", s)
+	}
+	return nil
 }
 
 // checkProxy accepts the proxy URIs the RRDP client can use.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/engine"
+	"github.com/rovd/rovd/engine/payload"
 	"github.com/rovd/rovd/netio"
 	"github.com/rovd/rovd/store"
 )
@@ -35,6 +36,17 @@ type Runner struct {
 // Offline runners (the manual's -n) fetch nothing and open the store
 // read-only, so that they can run beside a server.
 func Open(cfg *config.Config, log *slog.Logger, offline bool) (*Runner, error) {
+	ex, err := cfg.LoadExceptions()
+	if err != nil {
+		return nil, err
+	}
+	return OpenWithExceptions(cfg, log, offline, ex)
+}
+
+// OpenWithExceptions is Open with the local exceptions already read: a
+// server reads them before each run and keeps the last good ones when a
+// file breaks.
+func OpenWithExceptions(cfg *config.Config, log *slog.Logger, offline bool, ex *payload.SLURM) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: log, offline: offline}
 	opts := store.Options{ReadOnly: offline, Fresh: cfg.Fresh && !offline, Logger: log}
 	if !offline {
@@ -52,10 +64,7 @@ func Open(cfg *config.Config, log *slog.Logger, offline bool) (*Runner, error) {
 	r.store = st
 	eo := cfg.EngineOptions()
 	eo.Persist = !offline
-	if eo.Exceptions, err = cfg.LoadExceptions(); err != nil {
-		st.Close()
-		return nil, err
-	}
+	eo.Exceptions = ex
 	eo.Logger = log
 	if r.eng, err = engine.New(st, eo); err != nil {
 		st.Close()

@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/rovd/rovd/appliance/config"
+	"github.com/rovd/rovd/appliance/listen"
+	"github.com/rovd/rovd/appliance/relay"
+	"github.com/rovd/rovd/appliance/runner"
+	"github.com/rovd/rovd/appliance/server"
+	"github.com/rovd/rovd/engine/payload"
+	"github.com/rovd/rovd/netio"
+	"github.com/rovd/rovd/rtrfast"
+)
+
+// newPublisher builds the RTR server that the server command publishes
+// each new set to and serves RTR with; tests replace it.
+var newPublisher = func(cfg *config.Config, log *slog.Logger) server.Publisher {
+	return rtrfast.NewServer(rtrfast.Config{
+		Refresh:       cfg.Refresh.Duration(),
+		Retry:         cfg.Retry.Duration(),
+		Expire:        cfg.Expire.Duration(),
+		HistorySize:   cfg.HistorySize,
+		EnableASPA:    cfg.EnableASPA,
+		EnableBGPsec:  cfg.EnableBGPsec,
+		ClientMetrics: cfg.RTRClientMetrics,
+		Logger:        log,
+	})
+}
+
+// beforeValidation, if set, is called at the start of each validation
+// run of the server; tests use it to hold a run.
+var beforeValidation func()
+
+// stateFile is the name of the server's state file in the repository
+// directory: the set last published, served at once after a restart.
+const stateFile = "served-set"
+
+func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
+	fs, status, done := subcommand("server", "server [options]",
+		"Runs as a server: validates the repository every refresh seconds and\n"+
+			"serves the result over RTR, or with --source relays another validator's\n"+
+			"JSON VRP list. It listens once the first run has ended, or at once when\n"+
+			"the set published before a restart is at most expire seconds old.\n"+
+			"SIGUSR1 starts a run at once, SIGUSR2 publishes a set that\n"+
+			"--max-vrp-drop holds back, SIGINT and SIGTERM stop the server.",
+		args, stdout, stderr, g.cfg.ServerFlags)
+	if done {
+		return status
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "rovd server: %v\n", err)
+		return ExitError
+	}
+	if err := g.cfg.ResolveServer(fs.Changed); err != nil {
+		return fail(err)
+	}
+	log, closeLog, err := g.logger(stderr)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeLog()
+	if g.cfg.Detach {
+		log.Warn("--detach and the daemon options take no effect yet: running in the foreground")
+	}
+	// Signals are taken from here on: none may end the process while the
+	// state file or the store is written.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+
+	ls, err := listen.Prepare(listen.FromConfig(&g.cfg, log))
+	if err != nil {
+		return fail(err)
+	}
+	defer ls.Close()
+	for _, h := range ls.HTTP() {
+		log.Warn("systemd socket named http closed: the HTTP service is not built yet", "addr", h.Addr().String())
+		if err := h.Close(); err != nil {
+			log.Warn("closing the http socket", "err", err)
+		}
+	}
+
+	opt := server.Options{
+		Refresh:        g.cfg.Refresh.Duration(),
+		Retry:          g.cfg.Retry.Duration(),
+		Expire:         g.cfg.Expire.Duration(),
+		MaxVRPDrop:     g.cfg.MaxVRPDrop,
+		MaxVRPDropRuns: g.cfg.MaxVRPDropRuns,
+		StateFile:      filepath.Join(g.cfg.RepositoryDir, stateFile),
+		Listen:         ls.Open,
+		Signals:        sigs,
+		Logger:         log,
+	}
+	if g.cfg.Fresh {
+		if err := os.Remove(opt.StateFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fail(err)
+		}
+	}
+	var src server.Source
+	if g.cfg.Source != "" {
+		hc := runner.NetConfig(&g.cfg, nil, log).HTTP
+		hc.KeepResponses = "" // an RRDP option; the relayed list is no RRDP file
+		client, err := netio.NewHTTPClient(hc)
+		if err != nil {
+			return fail(err)
+		}
+		src = &server.Relay{Feed: relay.NewFeed(g.cfg.Source, client, g.cfg.Expire.Duration()), Logger: log}
+		opt.RunName = "relay fetch"
+	} else {
+		// Broken exceptions at the start are an error; later, the last
+		// good ones stay in force.
+		ex, err := g.cfg.LoadExceptions()
+		if err != nil {
+			return fail(err)
+		}
+		first := true
+		src = &server.Validator{
+			Open: func(ex *payload.SLURM) (*runner.Runner, error) {
+				cfg := g.cfg
+				cfg.Fresh = cfg.Fresh && first // --fresh empties the store once
+				first = false
+				return runner.OpenWithExceptions(&cfg, log, false, ex)
+			},
+			LoadExceptions: g.cfg.LoadExceptions,
+			Exceptions:     ex,
+			Logger:         log,
+			TALDir:         g.cfg.TALDir,
+			BeforeRun:      beforeValidation,
+		}
+		opt.RunName = "validation run"
+		opt.FirstRunFatal = true
+	}
+	if err := server.New(src, newPublisher(&g.cfg, log), opt).Run(context.Background()); err != nil {
+		return fail(err)
+	}
+	return ExitOK
+}

@@ -1,0 +1,315 @@
+//go:build linux
+
+package listen_test
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rovd/rovd/appliance/listen"
+)
+
+// childEnv makes the test binary act as a server started by systemd
+// socket activation (see systemdChild) instead of running the tests.
+const childEnv = "ROVD_LISTEN_SYSTEMD_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(systemdChild())
+	}
+	os.Exit(m.Run())
+}
+
+type childReport struct {
+	Err       string
+	RTR, HTTP []string // addresses
+}
+
+// systemdChild prepares and opens the listeners with listen-systemd and
+// prints where RTR and HTTP listen, as JSON on one line.
+func systemdChild() int {
+	var rep childReport
+	ls, err := listen.Prepare(listen.Options{Systemd: true, KeepAlive: time.Minute})
+	if err == nil {
+		for _, l := range ls.HTTP() {
+			rep.HTTP = append(rep.HTTP, l.Addr().String())
+		}
+		var rtr []net.Listener
+		if rtr, err = ls.Open(); err == nil {
+			for _, l := range rtr {
+				rep.RTR = append(rep.RTR, l.Addr().String())
+			}
+		}
+		ls.Close()
+	}
+	if err != nil {
+		rep.Err = err.Error()
+	}
+	line, _ := json.Marshal(rep)
+	fmt.Println(string(line))
+	return 0
+}
+
+// socket makes a listening TCP socket on 127.0.0.1 (or a UDP one) as
+// systemd passes them.
+func socket(t *testing.T, typ int) (*os.File, string) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, typ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "socket")
+	t.Cleanup(func() { f.Close() })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if typ == unix.SOCK_STREAM {
+		if err := unix.Listen(fd, 8); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
+}
+
+// activate runs the test binary as a socket-activated child: a shell
+// sets LISTEN_PID to its own process ID and execs the binary, as
+// systemd does.
+func activate(t *testing.T, files []*os.File, names string) childReport {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to exec the child with its own LISTEN_PID")
+	}
+	cmd := exec.Command(sh, "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$0"`, self)
+	cmd.Env = append(os.Environ(), childEnv+"=1", fmt.Sprintf("LISTEN_FDS=%d", len(files)), "LISTEN_FDNAMES="+names)
+	cmd.ExtraFiles = files
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	var rep childReport
+	line, _, _ := bufio.NewReader(strings.NewReader(string(out))).ReadLine()
+	if err := json.Unmarshal(line, &rep); err != nil {
+		t.Fatalf("child report %q: %v", out, err)
+	}
+	return rep
+}
+
+// TestSystemd passes three sockets, one named http: the other two serve
+// RTR, the http one is left for the HTTP service. A UDP socket is an
+// error unless nothing else is wrong.
+func TestSystemd(t *testing.T) {
+	a, aAddr := socket(t, unix.SOCK_STREAM)
+	h, hAddr := socket(t, unix.SOCK_STREAM)
+	b, bAddr := socket(t, unix.SOCK_STREAM)
+	rep := activate(t, []*os.File{a, h, b}, "rovd-rtr.socket:http:rtr2")
+	if rep.Err != "" || strings.Join(rep.RTR, " ") != aAddr+" "+bAddr || strings.Join(rep.HTTP, " ") != hAddr {
+		t.Errorf("error %q, RTR %v, HTTP %v; want RTR %s %s, HTTP %s", rep.Err, rep.RTR, rep.HTTP, aAddr, bAddr, hAddr)
+	}
+
+	u, _ := socket(t, unix.SOCK_DGRAM)
+	rep = activate(t, []*os.File{a, u}, "rtr:udp")
+	if !strings.Contains(rep.Err, `listen-systemd: systemd sockets: descriptor 4 ("udp"): not a listening stream socket`) {
+		t.Errorf("UDP socket: error %q", rep.Err)
+	}
+
+	rep = activate(t, nil, "")
+	if !strings.Contains(rep.Err, "listen-systemd: ") {
+		t.Errorf("no sockets: error %q", rep.Err)
+	}
+}
+
+// TestOpen listens on IPv4 and IPv6 loopback and checks that accepted
+// connections carry the keepalive setting.
+func TestOpen(t *testing.T) {
+	addrs := []string{"127.0.0.1:0"}
+	if l, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		l.Close()
+		addrs = append(addrs, "[::1]:0")
+	} else {
+		t.Logf("no IPv6 loopback: %v", err)
+	}
+	ls, err := listen.Prepare(listen.Options{RTR: addrs, KeepAlive: 42 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	rtr, err := ls.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rtr) != len(addrs) {
+		t.Fatalf("%d listeners for %v", len(rtr), addrs)
+	}
+	for _, l := range rtr {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := s.(syscall.Conn).SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idle int
+		var gerr error
+		rc.Control(func(fd uintptr) { idle, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_KEEPIDLE) })
+		if gerr != nil || idle != 42 {
+			t.Errorf("%s: TCP_KEEPIDLE %d, %v; want 42", l.Addr(), idle, gerr)
+		}
+		s.Close()
+		c.Close()
+	}
+	if err := ls.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if _, err := rtr[0].Accept(); err == nil {
+		t.Error("listener open after Close")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ls, err := listen.Prepare(listen.Options{RTR: []string{"127.0.0.1:0", busy.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.Open(); err == nil || !strings.Contains(err.Error(), "rtr-listen "+busy.Addr().String()) {
+		t.Errorf("address in use: %v", err)
+	}
+	dir := t.TempDir()
+	if _, err := listen.Prepare(listen.Options{RTRTLS: []string{"127.0.0.1:0"}, TLSKey: filepath.Join(dir, "k"), TLSCert: filepath.Join(dir, "c")}); err == nil ||
+		!strings.Contains(err.Error(), "rtr-tls-cert "+filepath.Join(dir, "c")) {
+		t.Errorf("missing certificate: %v", err)
+	}
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and its key
+// as PEM files and returns their paths and a pool trusting it.
+func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "rovd test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, pool
+}
+
+// TestTLS completes a TLS handshake with an RTR TLS listener and
+// exchanges bytes over it.
+func TestTLS(t *testing.T) {
+	certFile, keyFile, pool := writeCert(t)
+	ls, err := listen.Prepare(listen.Options{RTR: []string{"127.0.0.1:0"}, RTRTLS: []string{"127.0.0.1:0"}, TLSCert: certFile, TLSKey: keyFile, KeepAlive: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	rtr, err := ls.Open()
+	if err != nil || len(rtr) != 2 {
+		t.Fatalf("%d listeners, %v", len(rtr), err)
+	}
+	l := rtr[1] // plain first, TLS after
+	done := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute))
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			done <- err
+			return
+		}
+		_, err = c.Write(buf)
+		done <- err
+	}()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Minute}, "tcp", l.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello" {
+		t.Errorf("echo %q, %v", buf, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("server side: %v", err)
+	}
+	if v := c.ConnectionState().Version; v < tls.VersionTLS12 {
+		t.Errorf("TLS version %x", v)
+	}
+}
