@@ -8,7 +8,7 @@ BUILD     := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 FUZZTIME  ?= 3m
 DEMO_DIR  ?= demo
 
-.PHONY: all build test vet fmt-check check-imports fuzz fuzz-short bench demo clean
+.PHONY: all build test vet fmt-check check-imports fuzz fuzz-short bench demo clean deb rpm nfpm
 
 all: build
 
@@ -107,5 +107,22 @@ demo: build
 	@echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; rovd -v vrps shows"
 	@echo " the warnings they cause)"
 
+# The .deb and .rpm of packaging/ (see packaging/README.md), built into
+# DIST from the static rovd by nfpm at a pinned version, installed into
+# ./bin from the Go module proxy. v2.45.2 is the newest release whose
+# dependencies all come from hosts our module proxy serves: 2.46 and
+# later need modules from go.digitalxero.dev.
+DIST         ?= dist
+NFPM_VERSION := v2.45.2
+NFPM         := $(CURDIR)/bin/nfpm
+
+deb rpm: rovd nfpm
+	NFPM=$(NFPM) GOARCH=$$($(GO) env GOARCH) packaging/build.sh $@ ./rovd $(DIST)
+
+# Installs nfpm unless bin/nfpm is already the pinned version.
+nfpm:
+	@$(GO) version -m $(NFPM) 2>/dev/null | grep -q "mod[[:space:]]*github.com/goreleaser/nfpm/v2[[:space:]]*$(NFPM_VERSION)[[:space:]]" || \
+	  { echo "installing nfpm $(NFPM_VERSION) into bin/"; GOBIN=$(CURDIR)/bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION); }
+
 clean:
-	rm -rf rovd rovd-bench $(DEMO_DIR)
+	rm -rf rovd rovd-bench $(DEMO_DIR) $(DIST)
