@@ -141,3 +141,29 @@ func (k *keepAliveListener) Accept() (net.Conn, error) {
 func keepAliveSeconds(idle time.Duration) int {
 	return int((idle + time.Second - 1) / time.Second)
 }
+
+// envNotifySocket names the service manager's notification socket
+// (sd_notify(3)).
+const envNotifySocket = "NOTIFY_SOCKET"
+
+// SDNotify sends state ("READY=1", "STOPPING=1", ...) to the service
+// manager, as sd_notify(3) does, if it asked for notifications: a unit
+// of Type=notify sets NOTIFY_SOCKET. Without it, SDNotify does nothing.
+func SDNotify(state string) error {
+	path := os.Getenv(envNotifySocket)
+	if path == "" {
+		return nil
+	}
+	if strings.HasPrefix(path, "@") {
+		path = "\x00" + path[1:] // an abstract socket
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return fmt.Errorf("%s: %w", envNotifySocket, err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(state)); err != nil {
+		return fmt.Errorf("%s: %w", envNotifySocket, err)
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -331,5 +332,34 @@ func TestKeepAliveAcceptErrors(t *testing.T) {
 	l.Close()
 	if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("accept on a closed listener: %v", err)
+	}
+}
+
+func TestSDNotify(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	if err := netio.SDNotify("READY=1"); err != nil {
+		t.Fatalf("without NOTIFY_SOCKET: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "notify")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	t.Setenv("NOTIFY_SOCKET", path)
+	for _, state := range []string{"READY=1", "STOPPING=1"} {
+		if err := netio.SDNotify(state); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := c.Read(buf)
+		if err != nil || string(buf[:n]) != state {
+			t.Errorf("received %q, %v; want %q", buf[:n], err, state)
+		}
+	}
+	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "none"))
+	if err := netio.SDNotify("READY=1"); err == nil || !strings.Contains(err.Error(), "NOTIFY_SOCKET") {
+		t.Errorf("a missing socket: %v", err)
 	}
 }

@@ -98,6 +98,7 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		StateFile:      filepath.Join(g.cfg.RepositoryDir, stateFile),
 		Listen:         ls.Open,
 		Signals:        sigs,
+		Notify:         netio.SDNotify,
 		Logger:         log,
 	}
 	if g.cfg.Fresh {

@@ -74,6 +74,10 @@ type Options struct {
 	Listen func() ([]net.Listener, error)
 	// Signals delivers SIGINT, SIGTERM, SIGUSR1 and SIGUSR2.
 	Signals <-chan os.Signal
+	// Notify tells the service manager the server's state: "READY=1"
+	// once it serves, "STOPPING=1" when it stops (a unit of Type=notify
+	// waits for the first). nil tells nobody.
+	Notify func(state string) error
 	// FirstRunFatal makes a failure of the first run stop the server
 	// when no set is served yet: for validation, where it means a
 	// configuration that cannot work (no TALs, an unusable repository
@@ -175,6 +179,7 @@ var errStop = errors.New("stop")
 func (s *Server) Run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
+		s.notify("STOPPING=1")
 		cancel()
 		if cerr := s.shutdown(); err == nil {
 			err = cerr
@@ -428,6 +433,7 @@ func (s *Server) listen(ctx context.Context) error {
 		ls = []net.Listener{}
 	}
 	s.listeners = ls
+	defer s.notify("READY=1")
 	for _, l := range ls {
 		s.log.Info("serving RTR", "addr", l.Addr().String())
 		s.serving.Add(1)
@@ -447,6 +453,16 @@ func (s *Server) listen(ctx context.Context) error {
 		}()
 	}
 	return nil
+}
+
+// notify tells the service manager state; a failure is only logged.
+func (s *Server) notify(state string) {
+	if s.opt.Notify == nil {
+		return
+	}
+	if err := s.opt.Notify(state); err != nil {
+		s.log.Warn("could not notify the service manager", "state", state, "err", err)
+	}
 }
 
 // shutdown closes the listeners and the publisher and waits for the

@@ -270,7 +270,19 @@ func (h *harness) serving(t *testing.T) net.Addr {
 // TestRefreshLoop: the first run publishes and opens the listeners, a
 // changed set is published, an unchanged one is not, SIGTERM stops.
 func TestRefreshLoop(t *testing.T) {
-	h := start(t, server.Options{})
+	notes := make(chan string, 4)
+	h := start(t, server.Options{Notify: func(s string) error { notes <- s; return nil }})
+	note := func(want string) {
+		t.Helper()
+		select {
+		case got := <-notes:
+			if got != want {
+				t.Errorf("service manager told %q, want %q", got, want)
+			}
+		case <-time.After(patience):
+			t.Errorf("service manager not told %q", want)
+		}
+	}
 	h.src.waitStart(t)
 	select {
 	case <-h.pub.serving:
@@ -288,6 +300,7 @@ func TestRefreshLoop(t *testing.T) {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
 	c.Close()
+	note("READY=1")
 
 	b := set(11, 64500, time.Time{})
 	h.signal(t, syscall.SIGUSR1)
@@ -311,6 +324,7 @@ func TestRefreshLoop(t *testing.T) {
 	if err := h.stop(t); err != nil {
 		t.Errorf("stop: %v", err)
 	}
+	note("STOPPING=1")
 	if !h.pub.isClosed() {
 		t.Error("publisher not closed")
 	}
