@@ -258,32 +258,40 @@ func (s *Server) scheduleNotify() {
 	}
 	wait := time.Until(s.lastNotify.Add(s.cfg.NotifyInterval))
 	if wait <= 0 {
-		s.lastNotify = time.Now()
-		s.notifyAll()
+		// A round that reaches no router (none connected yet, as after
+		// the first Publish) does not count against the limit.
+		if s.notifyAll() > 0 {
+			s.lastNotify = time.Now()
+		}
 		return
 	}
 	s.notifyTimer = time.AfterFunc(wait, func() {
 		s.notifyMu.Lock()
+		defer s.notifyMu.Unlock()
 		s.notifyTimer = nil
-		s.lastNotify = time.Now()
-		s.notifyMu.Unlock()
-		s.notifyAll()
+		if s.notifyAll() > 0 {
+			s.lastNotify = time.Now()
+		}
 	})
 }
 
-// notifyAll flags every session for a Serial Notify and wakes it; each
-// session writes its notify itself, between its responses. Sessions
-// without a version get none (draft-8210bis §7) and are not woken: a
-// read deadline in the middle of a TLS handshake would fail it.
-func (s *Server) notifyAll() {
+// notifyAll flags every session for a Serial Notify, wakes it and
+// returns how many it flagged; each session writes its notify itself,
+// between its responses. Sessions without a version get none
+// (draft-8210bis §7) and are not woken: a read deadline in the middle of
+// a TLS handshake would fail it.
+func (s *Server) notifyAll() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := 0
 	for ss := range s.sessions {
 		if ss.negotiated.Load() {
 			ss.notify.Store(true)
 			ss.wake()
+			n++
 		}
 	}
+	return n
 }
 
 // Serve accepts connections on l and serves RTR on each until ctx ends
