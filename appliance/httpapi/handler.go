@@ -336,13 +336,29 @@ func (st *state) render(format string, sel output.Selection) ([]byte, error) {
 	opt.Selection = sel
 	var b bytes.Buffer
 	if sel.Empty() {
-		// About what csv takes per VRP; the larger formats grow from it.
-		b.Grow(32 * len(st.snap.Set.VRPs()))
+		// A large answer is written twice, first only to count its
+		// bytes: growing a buffer by doubling touches two to three times
+		// the answer's size in fresh memory, which costs more than
+		// formatting it again (hundreds of megabytes for jsonext of the
+		// global set).
+		var n countingWriter
+		if err := output.Write(&n, st.snap.Set, opt); err != nil {
+			return nil, err
+		}
+		b.Grow(int(n))
 	}
 	if err := output.Write(&b, st.snap.Set, opt); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// countingWriter counts what is written to it.
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
 
 // scratch holds the buffers validity answers are built in before they

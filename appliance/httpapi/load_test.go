@@ -311,14 +311,9 @@ func bigSet(n int) *payload.Set {
 	for i := range n {
 		v := payload.VRP{ASN: 64496 + uint32(i%5000)}
 		if i%4 == 3 {
-			var a [16]byte
-			binary.BigEndian.PutUint32(a[:], 0x20010db8)
-			binary.BigEndian.PutUint32(a[4:], uint32(i))
-			v.Prefix, v.MaxLength = netip.PrefixFrom(netip.AddrFrom16(a), 48), 48
+			v.Prefix, v.MaxLength = bigV6(i), 48
 		} else {
-			var a [4]byte
-			binary.BigEndian.PutUint32(a[:], 0x01000000+uint32(i)<<8)
-			v.Prefix, v.MaxLength = netip.PrefixFrom(netip.AddrFrom4(a), 24), 24
+			v.Prefix, v.MaxLength = bigV4(i), 24
 		}
 		s := srcRIPE
 		if i%3 == 0 {
@@ -327,4 +322,18 @@ func bigSet(n int) *payload.Set {
 		b.AddVRP(v, s)
 	}
 	return b.Build()
+}
+
+// bigV4 and bigV6 are the prefixes of VRP i of bigSet: distinct /24s
+// from 1.0.0.0 and distinct /48s under 2a00::/8.
+func bigV4(i int) netip.Prefix {
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], 0x01000000+uint32(i)<<8)
+	return netip.PrefixFrom(netip.AddrFrom4(a), 24)
+}
+
+func bigV6(i int) netip.Prefix {
+	a := [16]byte{0x2a}
+	binary.BigEndian.PutUint32(a[1:], uint32(i))
+	return netip.PrefixFrom(netip.AddrFrom16(a), 48)
 }
