@@ -46,6 +46,7 @@ import (
 //	rovd_session                            current RTR session ID
 //	rovd_objects                            objects of the run {type, state}
 //	rovd_publication_points                 {state}: valid, rejected, last_good
+//	                                        (the valid ones served from their last good copy)
 //	rovd_repositories_failed                repositories whose update failed
 //	rovd_unsafe_vrps                        (unless unsafe-vrps is accept)
 //	rovd_vrps_filtered_locally              VRPs removed by local exceptions
@@ -184,7 +185,7 @@ func (s *Service) collect(ch chan<- prometheus.Metric, st *state) {
 				e.add(objects, float64(n), typ, state)
 			}
 		}
-		points := gaugeFamily("rovd_publication_points", "publication points of the last run by state", "state")
+		points := gaugeFamily("rovd_publication_points", "publication points of the last run: valid, rejected, and last_good (valid ones served from their kept copy)", "state")
 		e.add(points, float64(c.PointsValid), "valid")
 		e.add(points, float64(c.PointsRejected), "rejected")
 		e.add(points, float64(c.PointsLastGood), "last_good")
@@ -194,7 +195,7 @@ func (s *Service) collect(ch chan<- prometheus.Metric, st *state) {
 		rp := gaugeFamily("routinator_repository_publication_points_total", "publication points per repository", "uri", "state")
 		rv := gaugeFamily("routinator_repository_valid_vrps_total", "overall number of VRPs per repository", "uri")
 		for uri, rc := range c.ByRepo {
-			e.add(rp, float64(rc.PointsValid+rc.PointsLastGood), uri, "valid")
+			e.add(rp, float64(rc.PointsValid), uri, "valid")
 			e.add(rp, float64(rc.PointsRejected), uri, "rejected")
 			e.add(rv, float64(rc.VRPs), uri)
 		}
