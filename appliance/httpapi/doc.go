@@ -3,9 +3,16 @@
 //
 // The server command owns validation and RTR; it hands each published
 // data set to a Service as an immutable Snapshot (Publish) and gives it
-// the listeners to serve on (Serve). A Snapshot is swapped in with one
-// atomic pointer store, so a request sees one data set from its first
-// byte to its last and never takes a lock.
+// the listeners to serve on (Serve, once per listener; a tls.Listener
+// gives HTTPS). A Snapshot is swapped in with one atomic pointer store,
+// so a request sees one data set from its first byte to its last and
+// never takes a lock. The RTR server's figures and the collapse guard's
+// state reach /metrics and /status through SetRTRStats and SetGuard.
+//
+// A request's line and headers are limited (8 KiB by default; 431
+// beyond), and reading a request, writing an answer and waiting on a
+// kept-alive connection have timeouts, so that slow or stalled clients
+// hold only their own connection.
 //
 // # Paths
 //
