@@ -82,11 +82,9 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer ls.Close()
-	for _, h := range ls.HTTP() {
-		log.Warn("systemd socket named http closed: the HTTP service is not built yet", "addr", h.Addr().String())
-		if err := h.Close(); err != nil {
-			log.Warn("closing the http socket", "err", err)
-		}
+	httpListeners, err := ls.OpenHTTP()
+	if err != nil {
+		return fail(err)
 	}
 
 	opt := server.Options{
@@ -140,7 +138,27 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		opt.RunName = "validation run"
 		opt.FirstRunFatal = true
 	}
-	if err := server.New(src, newPublisher(&g.cfg, log), opt).Run(context.Background()); err != nil {
+	pub := newPublisher(&g.cfg, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var web *httpService
+	if len(httpListeners) > 0 {
+		// The HTTP service listens from the start: until the first set
+		// its data paths answer 503, /status and /version work.
+		web = newHTTPService(&g.cfg, log, pub)
+		opt.Published = web.published
+	}
+	srv := server.New(src, pub, opt)
+	if web != nil {
+		web.watchGuard(srv)
+		web.serve(ctx, log, httpListeners)
+	}
+	err = srv.Run(ctx)
+	cancel()
+	if web != nil {
+		web.wg.Wait()
+	}
+	if err != nil {
 		return fail(err)
 	}
 	return ExitOK

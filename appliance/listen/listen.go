@@ -23,6 +23,10 @@ type Options struct {
 	RTR, RTRTLS []string
 	// TLSKey and TLSCert are the PEM files of the RTR TLS listeners.
 	TLSKey, TLSCert string
+	// HTTP and HTTPTLS are the HTTP service's addr:port pairs, and
+	// HTTPTLSKey and HTTPTLSCert the PEM files of its TLS listeners.
+	HTTP, HTTPTLS           []string
+	HTTPTLSKey, HTTPTLSCert string
 	// Systemd takes sockets from systemd socket activation as well.
 	Systemd bool
 	// KeepAlive is the idle time before TCP keepalives on RTR
@@ -36,13 +40,17 @@ type Options struct {
 // FromConfig returns the listening options of c.
 func FromConfig(c *config.Config, log *slog.Logger) Options {
 	return Options{
-		RTR:       c.RTRListen,
-		RTRTLS:    c.RTRTLSListen,
-		TLSKey:    c.RTRTLSKey,
-		TLSCert:   c.RTRTLSCert,
-		Systemd:   c.ListenSystemd,
-		KeepAlive: c.RTRTCPKeepalive.Duration(),
-		Logger:    log,
+		RTR:         c.RTRListen,
+		RTRTLS:      c.RTRTLSListen,
+		TLSKey:      c.RTRTLSKey,
+		TLSCert:     c.RTRTLSCert,
+		HTTP:        c.HTTPListen,
+		HTTPTLS:     c.HTTPTLSListen,
+		HTTPTLSKey:  c.HTTPTLSKey,
+		HTTPTLSCert: c.HTTPTLSCert,
+		Systemd:     c.ListenSystemd,
+		KeepAlive:   c.RTRTCPKeepalive.Duration(),
+		Logger:      log,
 	}
 }
 
@@ -52,8 +60,9 @@ func FromConfig(c *config.Config, log *slog.Logger) Options {
 // that a mistake shows before a validation run). Open binds the
 // addresses once the server is ready to serve.
 type Listeners struct {
-	opt Options
-	tls *tls.Config
+	opt     Options
+	tls     *tls.Config
+	httpTLS *tls.Config
 	// systemdRTR are systemd's RTR sockets, not yet handed out by Open.
 	systemdRTR []net.Listener
 	http       []net.Listener
@@ -66,14 +75,16 @@ type Listeners struct {
 // unless it is named http.
 func Prepare(opt Options) (*Listeners, error) {
 	ls := &Listeners{opt: opt}
+	var err error
 	if len(opt.RTRTLS) > 0 {
-		cert, err := tls.LoadX509KeyPair(opt.TLSCert, opt.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("rtr-tls-cert %s, rtr-tls-key %s: %w", opt.TLSCert, opt.TLSKey, err)
+		if ls.tls, err = serverTLS("rtr", opt.TLSCert, opt.TLSKey); err != nil {
+			return nil, err
 		}
-		// TLS 1.2 is the oldest version without known breaks (RFC 8996
-		// retires 1.0 and 1.1).
-		ls.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if len(opt.HTTPTLS) > 0 {
+		if ls.httpTLS, err = serverTLS("http", opt.HTTPTLSCert, opt.HTTPTLSKey); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Systemd {
 		activated, err := netio.SystemdListeners()
@@ -101,12 +112,56 @@ func Prepare(opt Options) (*Listeners, error) {
 	return ls, nil
 }
 
+// serverTLS loads the key pair of the TLS listeners of service (rtr,
+// http).
+func serverTLS(service, certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s-tls-cert %s, %s-tls-key %s: %w", service, certFile, service, keyFile, err)
+	}
+	// TLS 1.2 is the oldest version without known breaks (RFC 8996
+	// retires 1.0 and 1.1).
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
 // HTTP returns the systemd sockets named http, for the HTTP service;
 // the caller closes them.
 func (ls *Listeners) HTTP() []net.Listener {
 	h := ls.http
 	ls.http = nil
 	return h
+}
+
+// OpenHTTP binds the HTTP service's addresses (http-listen, and
+// http-tls-listen over TLS) and returns them after systemd's sockets
+// named http. Unlike RTR, the HTTP service listens from the start: its
+// data paths answer 503 until the first set exists. Close closes them.
+func (ls *Listeners) OpenHTTP() ([]net.Listener, error) {
+	out := ls.HTTP()
+	ls.opened = append(ls.opened, out...)
+	bind := func(addr string, tlsConfig *tls.Config) error {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		if tlsConfig != nil {
+			l = tls.NewListener(l, tlsConfig)
+		}
+		out = append(out, l)
+		ls.opened = append(ls.opened, l)
+		return nil
+	}
+	for _, addr := range ls.opt.HTTP {
+		if err := bind(addr, nil); err != nil {
+			return nil, fmt.Errorf("http-listen %s: %w", addr, err)
+		}
+	}
+	for _, addr := range ls.opt.HTTPTLS {
+		if err := bind(addr, ls.httpTLS); err != nil {
+			return nil, fmt.Errorf("http-tls-listen %s: %w", addr, err)
+		}
+	}
+	return out, nil
 }
 
 // Open binds the RTR addresses and returns every RTR listener:

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rovd/rovd/appliance/runner"
 	"github.com/rovd/rovd/engine/payload"
 )
 
@@ -38,6 +39,9 @@ type Update struct {
 	// Unchanged says the source has nothing new (the relayed document is
 	// not modified): Set is nil and the published set stays.
 	Unchanged bool
+	// Run is the validation run that made the set, for the HTTP
+	// service's status and metrics; nil for a relayed or restored set.
+	Run *runner.Run
 }
 
 // Source produces payload sets.
@@ -74,6 +78,10 @@ type Options struct {
 	Listen func() ([]net.Listener, error)
 	// Signals delivers SIGINT, SIGTERM, SIGUSR1 and SIGUSR2.
 	Signals <-chan os.Signal
+	// Published, if set, is called after each set is published, the set
+	// kept from before a restart included (restored): the HTTP service
+	// follows the RTR server with it.
+	Published func(upd *Update, restored bool)
 	// Notify tells the service manager the server's state: "READY=1"
 	// once it serves, "STOPPING=1" when it stops (a unit of Type=notify
 	// waits for the first). nil tells nobody.
@@ -389,6 +397,9 @@ func (s *Server) publish(upd *Update, restored bool) {
 	if cur == nil || !payload.Compute(cur.Set, upd.Set).Empty() {
 		s.pub.Publish(upd.Set)
 		s.log.Debug("published", "vrps", len(upd.Set.VRPs()), "router_keys", len(upd.Set.RouterKeys()), "aspas", len(upd.Set.ASPAs()))
+	}
+	if s.opt.Published != nil {
+		s.opt.Published(upd, restored)
 	}
 	if !restored && s.opt.StateFile != "" {
 		if err := WriteState(s.opt.StateFile, upd.Set, upd.Time); err != nil {

@@ -60,7 +60,7 @@ func (v *Validator) Next(ctx context.Context) (*Update, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Update{Set: run.Set, Time: run.Started, Expires: EarliestExpiry(run.Set, run.Time)}, nil
+	return &Update{Set: run.Set, Time: run.Started, Expires: EarliestExpiry(run.Set, run.Time), Run: run}, nil
 }
 
 // Reload checks that the TAL directory still holds TALs. Every run reads
