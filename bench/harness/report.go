@@ -421,7 +421,8 @@ func reportFetch(w io.Writer, r *FetchResults) error {
 	}
 	tableRow(w, []string{"ingest bound: SHA-256 + base64 decoding of the snapshots, 1 core", fmtSecs(b.Secs), "", "", "",
 		fmt.Sprintf("%d snapshot(s), %s, %d objects", b.Files, fmtSize(b.Bytes), b.Objects), "", "", "1×"})
-	fmt.Fprintf(w, "\nIngest bound: %s of RRDP snapshots at %.0f MB/s (fastest of up to %d passes per file, each file read into memory first).",
+	fmt.Fprintf(w, "\nIngest bound: %s of RRDP snapshots at %.0f MB/s (fastest of up to %d passes per file, each file read into memory first). "+
+		"The rsync row stands beside the same bound: the same objects, which rsync carries without base64.",
 		fmtSize(b.Bytes), b.MBPerSec, b.Passes)
 	if r.FetchSecs > 0 && b.Secs > 0 {
 		fmt.Fprintf(w, " The RRDP fetch alone, update less validation alone, takes about %s s: %.3g× the bound.", fmtSecs(r.FetchSecs), r.FetchSecs/b.Secs)

@@ -319,8 +319,9 @@ func (o *Options) normalize() error {
 // complete one (world.json is written last) of the same shape is there
 // already. A world of another shape is an error at the preset's size,
 // where it may hold results, and is built again at another size, where
-// it is a cache; so is one whose manifests no longer cover the current
-// time when forPeers is set.
+// it is a cache; so is one there on other repositories than cfg's, or
+// whose manifests no longer cover the current time when forPeers is
+// set.
 func ensureWorld(ctx context.Context, env *Env, cfg world.Config, forPeers bool) (*world.State, error) {
 	what := "the " + env.Preset + " world"
 	if !env.Scale.IsFull() {
@@ -330,8 +331,10 @@ func ensureWorld(ctx context.Context, env *Env, cfg world.Config, forPeers bool)
 	switch {
 	case err == nil && !sameShape(cfg, st.Config) && env.Scale.IsFull():
 		return nil, fmt.Errorf("%s holds a world of another shape than preset %q; use another directory", env.WorldDir, env.Preset)
-	case err == nil && !sameShape(cfg, st.Config):
-		env.Progress.Printf("%s holds a world of another shape; building %s again", env.WorldDir, what)
+	case err == nil && !env.Scale.IsFull() && (!sameShape(cfg, st.Config) || !slices.Equal(cfg.Repositories, st.Config.Repositories)):
+		// A world of another size follows the preset's onto its
+		// addresses.
+		env.Progress.Printf("%s holds a world of another shape or on other addresses; building %s again", env.WorldDir, what)
 	case err == nil && forPeers && peerUsable(st, env.WorldDir, time.Now()) != "":
 		env.Progress.Printf("%s is too old for the peers; building %s again", env.WorldDir, what)
 	case err == nil:

@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -142,6 +143,32 @@ func TestRunScaled(t *testing.T) {
 	}
 	if len(runs) != 0 {
 		t.Errorf("second run ran %q", runs)
+	}
+
+	// A smaller world on other addresses than the preset's is built
+	// again when its stage runs.
+	state := filepath.Join(dir, "worlds", "1-4", "world", world.StateFile)
+	b, err = os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := main.Repositories[0].HTTPS
+	if err := os.WriteFile(state, []byte(strings.ReplaceAll(string(b), addr, "127.0.0.1:1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	redo := opt
+	redo.Redo, redo.Stages, redo.Progress = true, []string{"sized"}, &progress
+	if err := harness.Run(context.Background(), redo); err != nil {
+		t.Fatal(err)
+	}
+	st, err := world.ReadState(filepath.Dir(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "on other addresses; building the small world at 1/4 of its size again") ||
+		!slices.Equal(repoAddrs(st), repoAddrs(main)) {
+		t.Errorf("repositories %v after:\n%s", repoAddrs(st), progress.String())
 	}
 }
 
