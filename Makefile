@@ -7,8 +7,9 @@ LDFLAGS   := -s -w -X github.com/rovd/rovd/appliance/cli.version=0.1.0-dev+$(VER
 BUILD     := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 FUZZTIME  ?= 3m
 DEMO_DIR  ?= demo
+BENCH_DIR ?= bench-world
 
-.PHONY: all build test vet fmt-check check-imports fuzz fuzz-short bench demo clean deb rpm nfpm
+.PHONY: all build test vet fmt-check check-imports fuzz fuzz-short bench bench-world demo clean deb rpm nfpm
 
 all: build
 
@@ -69,6 +70,13 @@ fuzz-short:
 # Micro-benchmarks with allocation counts; compare runs with benchstat.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=$${COUNT:-1} ./...
+
+# rovd beside rpki-client and FORT on the world preset (about 600,000
+# VRPs), every stage, into BENCH_DIR: report.md, report.json and plots.
+# An interrupted run resumes; BENCH_ARGS adds options, e.g.
+# BENCH_ARGS="--scale 1/8,1/4,1/2,1" for the scaling plots.
+bench-world: build
+	./rovd-bench run --preset world --rovd ./rovd -o $(BENCH_DIR) $(BENCH_ARGS)
 
 # The main job on an embedded default: generate a small RPKI world from
 # the committed test keys, inspect what it contains, serve it on loopback

@@ -8,23 +8,67 @@
 // # Stages
 //
 // A run is a list of stages (Stage). Each stage measures one aspect
-// ("validate": a full and an incremental validation from a filled store)
+// ("fetch": the whole world into an empty store over RRDP and rsync;
+// "validate": a full and an incremental validation from a filled store)
 // and stores its results under its name in DIR/results.json; a stage
 // whose results are already there is skipped, so an interrupted run
-// resumes where it stopped. DIR/report.md is rendered from results.json
-// after every stage.
+// resumes where it stopped. DIR/report.md, DIR/report.json and the plots
+// are rendered from results.json after every stage.
+//
+// A stage is added by implementing Stage and listing it in stages
+// (stage.go), where its place sets the order of running and reporting;
+// --stages and results.json know it by its name. Run hands it an Env:
+// the world (already built and described by Env.State), paths under the
+// run's directory (Env.Path), the rovd binary (Env.Rovd), the options
+// and a Progress printer for its plan of steps. Two optional interfaces
+// extend it: a Scaled stage runs at every world size of --scale and
+// gives one ScalePoint per program for the scaling tables and plots; a
+// Plotter stage draws Figures of its own (an RTR stage's time to the
+// last End of Data against sessions, say), which WritePlots renders
+// with gonum/plot and report.md shows after the stage's section.
+//
+// # Scaling
+//
+// With Options.Scale (--scale 1/8,1/4,1/2,1), each Scaled stage runs
+// once per size, from the smallest. Size 1 is the preset's world in
+// DIR/world; any other size's world is derived from the preset by
+// Scale.Config (the children of each trust anchor, and so the CAs,
+// objects and VRPs, scale with it; the faults too, but never below one
+// of each kind), built on the preset world's repositories into
+// DIR/worlds/SIZE/world and reused by later runs while its shape
+// matches and, when peers run, its manifests still cover the current
+// time. A stage's results at a size are stored as NAME@SIZE, so each
+// size is resumed on its own.
 //
 // # Layout of DIR
 //
 //	world/               the world (bench/world), reused if world.json exists
 //	world/serve/         the loopback servers' test CA (ca.pem) and rsync files
+//	worlds/SIZE/         a scaled size: its world/ and its own rovd-store/, peers/, out/, logs/, diffs/
 //	bin/rovd             rovd built from this module (unless Options.Rovd is set)
-//	rovd-store/          rovd's repository directory (-r)
+//	rovd-store/          rovd's repository directory (-r) in the validate stage
+//	fetch-store/         the fetch stage's stores, removed when it ends
 //	peers/NAME/          a peer's offline cache and output
 //	out/                 every program's VRP output, one file per run
 //	logs/                every program's stdout and stderr, one file per run
+//	diffs/               every VRP on which the programs and the truth disagree, one csv per comparison
 //	results.json         Results
-//	report.md            the tables
+//	report.md            the tables, the differences and the plots
+//	report.json          ReportJSON: every figure and the machine's facts
+//	plots/               the SVG plots
+//
+// # The fetch stage
+//
+// The stage serves the world on loopback as the validate stage does,
+// but has no fallback: fetching is what it measures. Each run is 'rovd
+// update' into an empty store over RRDP, then 'rovd vrps -n
+// --cold-cache' on that store (the validation that update also did,
+// measured alone: the difference estimates the fetch), then 'rovd
+// update --disable-rrdp' into another empty store, over rsync from
+// Debian's rsync daemon (rovd's rsync clients are in its process tree).
+// Beside them stands the ingest bound (IngestBound): SHA-256 of every
+// snapshot file plus base64 decoding of every object in it, on one
+// core, measured on the world's own files after the runs.
 //
 // # The validate stage
 //
@@ -46,6 +90,15 @@
 // logs. Only when the world cannot be served (a port taken) are the
 // store and the incremental runs fed by 'rovd update --import' from
 // the rsync tree instead, and the report says so.
+//
+// # Differences
+//
+// Each peer's VRPs, rovd's and the world's truth are set side by side
+// (Diff): every VRP not in all of them goes into DIR/diffs/*.csv with
+// the lists that hold it and, where the world explains it, the cause: an
+// injected fault (truth/faults.json; FORT 1.5, for one, keeps a ROA
+// whose EE certificate inherits its resources) or an unsafe VRP
+// (truth/unsafe.csv). report.md shows the counts and the first lines.
 //
 // # Peers
 //
@@ -76,6 +129,6 @@
 // not waited for, while they live). Cancelling the context kills the
 // whole group.
 //
-// The package depends on bench/world and the standard library; nothing
-// in rovd imports it.
+// The package depends on bench/world, gonum.org/v1/plot and the standard
+// library; nothing in rovd imports it.
 package harness

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+
+	"gonum.org/v1/plot"
 )
 
 // ParseStat and ParseStatus expose the /proc parsers to the tests.
@@ -55,4 +57,38 @@ func StartLoopback(ctx context.Context, env *Env) (caFile string, reset func(), 
 		return "", nil, nil, nil, err
 	}
 	return l.caFile(), l.reset, l.fetched, l.close, nil
+}
+
+// ScaledFuncStage is a FuncStage that runs at every size of
+// Options.Scale and draws figures of its own.
+type ScaledFuncStage struct {
+	FuncStage
+	PointsFunc  func(raw json.RawMessage) ([]ScalePoint, error)
+	FiguresFunc func(raw json.RawMessage) ([]Figure, error)
+}
+
+func (s ScaledFuncStage) ScalePoints(raw json.RawMessage) ([]ScalePoint, error) {
+	return s.PointsFunc(raw)
+}
+
+func (s ScaledFuncStage) Figures(raw json.RawMessage) ([]Figure, error) {
+	return s.FiguresFunc(raw)
+}
+
+// Internals the tests check directly.
+var (
+	ErrEmptyFigure  = errEmptyFigure
+	PublishContents = publishContents
+	SortScales      = sortScales
+	LogTickLabels   = func(lo, hi float64) []string { return tickLabels(logTicks{}.Ticks(lo, hi)) }
+)
+
+func tickLabels(ts []plot.Tick) []string {
+	var out []string
+	for _, t := range ts {
+		if t.Label != "" {
+			out = append(out, t.Label)
+		}
+	}
+	return out
 }

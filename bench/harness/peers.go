@@ -78,7 +78,7 @@ const rpkiClientUser = "_rpki-client"
 // A missing manifest crashes 8.2's parser (signal 11), so the tree must
 // be complete.
 func setupRPKIClient(ctx context.Context, env *Env, bin string, st *world.State) (*peerSetup, error) {
-	ps := &peerSetup{version: version(ctx, bin, "-V"), cleanup: func() {}}
+	ps := &peerSetup{version: version(ctx, bin, peerVersionArg(PeerRPKIClient)), cleanup: func() {}}
 	base := env.Path("peers", PeerRPKIClient)
 	if err := os.RemoveAll(base); err != nil {
 		return nil, err
@@ -203,7 +203,7 @@ func reachableBy(dir string, uid, gid int) bool {
 // each trust anchor certificate at its rsync URI, is the cache as it is.
 // FORT reads the TAL directory directly.
 func setupFORT(ctx context.Context, env *Env, bin string, _ *world.State) (*peerSetup, error) {
-	ps := &peerSetup{version: version(ctx, bin, "--version"), cleanup: func() {}}
+	ps := &peerSetup{version: version(ctx, bin, peerVersionArg(PeerFORT)), cleanup: func() {}}
 	base := env.Path("peers", PeerFORT)
 	if err := os.RemoveAll(base); err != nil {
 		return nil, err

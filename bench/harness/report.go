@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
 
 // WriteReport renders DIR/report.md from the results: a header on the
-// world and the machine, then each finished stage's section.
-func WriteReport(dir string, r *Results) error {
+// world, the machine and the programs, each finished stage's section
+// (every size of a Scaled stage, the preset's first), the scaling
+// tables and the plots.
+func WriteReport(dir string, r *Results, plots []PlotFile) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# rovd-bench run: preset %s\n\n", r.Preset)
 	s := r.World.Stats
@@ -21,25 +25,144 @@ func WriteReport(dir string, r *Results) error {
 	if r.Host.CPU != "" {
 		fmt.Fprintf(&b, " (%s)", r.Host.CPU)
 	}
+	if r.Host.MemoryBytes > 0 {
+		fmt.Fprintf(&b, ", %.1f GB of memory", float64(r.Host.MemoryBytes)/1e9)
+	}
 	if r.Host.Kernel != "" {
 		fmt.Fprintf(&b, ", Linux %s", r.Host.Kernel)
 	}
 	fmt.Fprintf(&b, ", %s.\n", r.Host.GoVersion)
+	if len(r.Host.Versions) > 0 {
+		var vs []string
+		for _, name := range slices.Sorted(maps.Keys(r.Host.Versions)) {
+			vs = append(vs, fmt.Sprintf("%s: %s", name, r.Host.Versions[name]))
+		}
+		fmt.Fprintf(&b, "Programs: %s.\n", mdEscape(strings.Join(vs, "; ")))
+	}
 	for _, st := range stages {
-		raw, ok := r.Stages[st.Name()]
-		if !ok {
-			continue
-		}
-		fmt.Fprintf(&b, "\n## Stage %s", st.Name())
-		if t, ok := r.Finished[st.Name()]; ok {
-			fmt.Fprintf(&b, " (%s)", t.Format(time.RFC3339))
-		}
-		b.WriteString("\n\n")
-		if err := st.Report(&b, raw); err != nil {
-			return fmt.Errorf("report of stage %s: %w", st.Name(), err)
+		for _, key := range stageUnits(r, st.Name()) {
+			_, sc, _ := unitScale(key)
+			fmt.Fprintf(&b, "\n## Stage %s", st.Name())
+			if !sc.IsFull() {
+				w := r.Worlds[sc.String()].Stats
+				fmt.Fprintf(&b, " at %s of the preset's size (%d CAs, %d objects, %d VRPs)", sc, w.CAs, w.Objects, w.VRPs)
+			}
+			if t, ok := r.Finished[key]; ok {
+				fmt.Fprintf(&b, " (%s)", t.Format(time.RFC3339))
+			}
+			b.WriteString("\n\n")
+			if err := st.Report(&b, r.Stages[key]); err != nil {
+				return fmt.Errorf("report of stage %s: %w", key, err)
+			}
+			for _, p := range plots {
+				if p.Unit == key {
+					fmt.Fprintf(&b, "\n![%s](%s)\n", p.Title, p.File)
+				}
+			}
 		}
 	}
+	tables, err := scalingTables(r)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		reportScaling(&b, &t, plots)
+	}
 	return writeFileAtomic(filepath.Join(dir, ReportFile), b.Bytes())
+}
+
+// reportScaling writes a Scaled stage's costs at every world size: the
+// wall times with rovd's ratios to the peers and bounds, then the peak
+// memory, then the plots.
+func reportScaling(w io.Writer, t *ScalingTable, plots []PlotFile) {
+	progs := t.programs()
+	var rovd *ScalePoint
+	for i := range progs {
+		if progs[i].Rovd {
+			rovd = &progs[i]
+			break
+		}
+	}
+	fmt.Fprintf(w, "\n## Scaling of stage %s\n\n", t.Stage)
+	fmt.Fprintln(w, "Median wall time in seconds at each world size (relative to the preset). "+
+		"A * marks VRPs that differ from the truth beyond what the injected faults explain (see the stage's section).")
+	fmt.Fprintln(w)
+	head := []string{"size", "CAs", "objects", "VRPs"}
+	for _, p := range progs {
+		head = append(head, p.Program)
+	}
+	var others []ScalePoint
+	if rovd != nil {
+		for _, p := range progs {
+			if p.Program != rovd.Program && !p.Rovd {
+				others = append(others, p)
+				head = append(head, rovd.Program+" ÷ "+p.Program)
+			}
+		}
+	}
+	tableHeader(w, head)
+	for _, row := range t.Rows {
+		st := row.World.Stats
+		cells := []string{row.Scale, fmt.Sprint(st.CAs), fmt.Sprint(st.Objects), fmt.Sprint(st.VRPs)}
+		for _, p := range progs {
+			cell := ""
+			if q := row.point(p.Program); q != nil {
+				cell = fmtSecs(q.WallSecs)
+				if !q.Agrees {
+					cell += " *"
+				}
+			}
+			cells = append(cells, cell)
+		}
+		for _, o := range others {
+			r, q := row.point(rovd.Program), row.point(o.Program)
+			cell := ""
+			if r != nil && q != nil && q.WallSecs > 0 {
+				cell = fmt.Sprintf("%.3g", r.WallSecs/q.WallSecs)
+			}
+			cells = append(cells, cell)
+		}
+		tableRow(w, cells)
+	}
+	fmt.Fprintln(w, "\nPeak memory of each program's process tree in MB at each world size: RSS / anonymous RSS (medians).")
+	fmt.Fprintln(w)
+	head = []string{"size"}
+	var mem []ScalePoint
+	for _, p := range progs {
+		if !p.Bound {
+			mem = append(mem, p)
+			head = append(head, p.Program)
+		}
+	}
+	tableHeader(w, head)
+	for _, row := range t.Rows {
+		cells := []string{row.Scale}
+		for _, p := range mem {
+			cell := ""
+			if q := row.point(p.Program); q != nil {
+				cell = fmtMB(q.PeakRSSBytes) + " / " + fmtMB(q.PeakAnonBytes)
+			}
+			cells = append(cells, cell)
+		}
+		tableRow(w, cells)
+	}
+	for _, p := range plots {
+		if p.Stage == t.Stage && p.Unit == "" {
+			fmt.Fprintf(w, "\n![%s](%s)\n", p.Title, p.File)
+		}
+	}
+}
+
+func tableHeader(w io.Writer, cols []string) {
+	tableRow(w, cols)
+	fmt.Fprintln(w, "|"+strings.Repeat("---|", len(cols)))
+}
+
+func tableRow(w io.Writer, cells []string) {
+	for i, c := range cells {
+		cells[i] = mdEscape(c)
+	}
+	fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 }
 
 func reportValidate(w io.Writer, r *ValidateResults) error {
@@ -60,8 +183,8 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 	fmt.Fprintln(w, "- Its VRPs are those of a following `rovd vrps -n` (not measured), compared with the truth of the mutated world "+
 		"(world.Mutate rewrites it); every other row is compared with the truth before any mutation.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| program | wall s (median, min–max) | CPU s | peak RSS MB | peak anon MB | VRPs | vs truth (missing/extra) | ratio to rovd full |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| program | wall s (median, min–max) | CPU s | peak RSS MB | peak anon MB | VRPs | vs truth (missing/extra) | ratio to rovd full | ÷ signature floor |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	var fullWall float64
 	for _, p := range r.Programs {
 		if p.ID == ProgRovdFull && p.measured() {
@@ -82,7 +205,7 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 			} else {
 				why = "skipped: " + why
 			}
-			fmt.Fprintf(w, "| %s | %s | | | | | | |\n", label, mdEscape(why))
+			fmt.Fprintf(w, "| %s | %s | | | | | | | |\n", label, mdEscape(why))
 			continue
 		}
 		truth := "—"
@@ -91,7 +214,7 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 			if c.IgnoreTA {
 				truth += " (TA ignored)"
 			}
-			if len(c.Examples) > 0 {
+			if len(c.Examples) > 0 && r.Diff == nil {
 				notes = append(notes, fmt.Sprintf("%s differs from the truth, e.g. %s", p.Label, strings.Join(c.Examples, " ")))
 			}
 		}
@@ -103,8 +226,12 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 		if p.Compare != nil {
 			vrps = fmt.Sprint(p.Compare.VRPs)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label, fmtSpread(p.WallSecs),
-			fmtSecs(p.CPUSecs.Median), fmtMB(p.PeakRSSBytes.Median), fmtMB(p.PeakAnonBytes.Median), vrps, truth, ratio)
+		floor := "—"
+		if r.Floor.Secs > 0 {
+			floor = fmt.Sprintf("%.3g×", p.WallSecs.Median/r.Floor.Secs)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, fmtSpread(p.WallSecs),
+			fmtSecs(p.CPUSecs.Median), fmtMB(p.PeakRSSBytes.Median), fmtMB(p.PeakAnonBytes.Median), vrps, truth, ratio, floor)
 		if p.Error != "" {
 			notes = append(notes, fmt.Sprintf("%s stopped after %d run(s): %s", p.Label, len(p.Runs), p.Error))
 		}
@@ -123,6 +250,7 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 		fmt.Fprintf(w, "\nThreads: rovd full with 1 thread ÷ with %s = %.2f× in wall time (speed-up of the %s).\n",
 			threadsLabel(r.Threads), r.ThreadSpeedup, threadsLabel(r.Threads))
 	}
+	reportPeerRatios(w, r)
 	for _, p := range r.Programs {
 		if p.ID == ProgRovdIncremental && p.measured() {
 			reportIncrementalRuns(w, &p)
@@ -139,6 +267,178 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 			fmt.Fprintf(w, "- %s\n", mdEscape(n))
 		}
 	}
+	labels := map[string]string{"truth": "truth"}
+	for _, p := range r.Programs {
+		labels[p.ID] = shortLabel(p.ID, p.Label)
+	}
+	reportDiff(w, "rovd full and the peers beside the truth", r.Diff, labels)
+	reportDiff(w, "the last incremental run beside the truth of the changed world", r.IncrementalDiff, labels)
+	return nil
+}
+
+// reportPeerRatios writes rovd full's figures over each peer's.
+func reportPeerRatios(w io.Writer, r *ValidateResults) {
+	ratios := validateRatios(r)
+	var peers []string
+	for _, x := range ratios {
+		if p, ok := strings.CutPrefix(x.Name, "rovd full ÷ "); ok && p != "signature floor" && !slices.Contains(peers, p) {
+			peers = append(peers, p)
+		}
+	}
+	if len(peers) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nrovd full beside each peer (below 1: rovd takes less):")
+	fmt.Fprintln(w)
+	tableHeader(w, []string{"peer", "rovd ÷ peer, wall", "rovd ÷ peer, CPU", "rovd ÷ peer, peak RSS", "rovd peak anon ÷ peer peak RSS"})
+	for _, p := range peers {
+		cells := []string{p}
+		for _, of := range []string{"wall", "cpu", "peak RSS", "peak anon ÷ peak RSS"} {
+			cell := "—"
+			for _, x := range ratios {
+				if x.Name == "rovd full ÷ "+p && x.Of == of {
+					cell = fmt.Sprintf("%.3g", x.Value)
+				}
+			}
+			cells = append(cells, cell)
+		}
+		tableRow(w, cells)
+	}
+}
+
+// reportDiff lists the VRPs on which the lists of a DiffTable disagree:
+// counts per list, then the first lines with their causes; the table's
+// file has them all.
+func reportDiff(w io.Writer, title string, d *DiffTable, labels map[string]string) {
+	if d == nil {
+		return
+	}
+	label := func(id string) string {
+		if l, ok := labels[id]; ok {
+			return l
+		}
+		return id
+	}
+	var names []string
+	for _, s := range d.Sets[1:] {
+		names = append(names, label(s))
+	}
+	fmt.Fprintf(w, "\nVRP differences, %s", title)
+	ta := ""
+	if d.IgnoreTA {
+		ta = " (trust anchors left out: some list names none, or names them otherwise)"
+	}
+	if d.Lines == 0 {
+		fmt.Fprintf(w, ": none; %s and the truth hold the same VRPs%s.\n", strings.Join(names, ", "), ta)
+		return
+	}
+	fmt.Fprintf(w, ": %d VRP(s) are not in every list%s; %d of them explained by the world's injected faults or unsafe VRPs. "+
+		"Every one is in `%s`.\n\n", d.Lines, ta, d.Explained, d.File)
+	ref := ""
+	if d.Ref > 0 {
+		ref = label(d.Sets[d.Ref])
+	}
+	head := []string{"list", "missing vs truth", "extra vs truth", "unexplained"}
+	if ref != "" {
+		head = append(head, "missing vs "+ref, "extra vs "+ref)
+	}
+	tableHeader(w, head)
+	for _, c := range d.Counts {
+		cells := []string{label(c.Set), fmt.Sprint(c.Missing), fmt.Sprint(c.Extra), fmt.Sprint(c.Unexplained)}
+		if ref != "" {
+			if c.Set == d.Sets[d.Ref] {
+				cells = append(cells, "—", "—")
+			} else {
+				cells = append(cells, fmt.Sprint(c.MissingVsRef), fmt.Sprint(c.ExtraVsRef))
+			}
+		}
+		tableRow(w, cells)
+	}
+	fmt.Fprintln(w)
+	head = []string{"VRP"}
+	for _, s := range d.Sets {
+		head = append(head, label(s))
+	}
+	tableHeader(w, append(head, "cause"))
+	for _, l := range d.First {
+		cells := []string{l.VRP}
+		for _, in := range l.In {
+			cell := "no"
+			if in {
+				cell = "yes"
+			}
+			cells = append(cells, cell)
+		}
+		cause := l.Cause
+		if cause == "" {
+			cause = "unexplained"
+		}
+		tableRow(w, append(cells, cause))
+	}
+	if d.Lines > len(d.First) {
+		fmt.Fprintf(w, "\n(the first %d of %d; the rest in `%s`)\n", len(d.First), d.Lines, d.File)
+	}
+}
+
+// reportFetch writes the fetch stage's section.
+func reportFetch(w io.Writer, r *FetchResults) error {
+	fmt.Fprintf(w, "Fetching the whole world into an empty store, %d run(s) each, the runs of the rows alternating; "+
+		"rovd validates as of %s. Each `rovd update` also validates what it fetched (with an empty validation cache); "+
+		"the validation alone is measured on the RRDP run's store right after it. "+
+		"The world is served on loopback by the harness (HTTPS) and Debian's rsync daemon, on the same cores; their CPU time is not in rovd's. "+
+		"Over rsync, rovd's rsync client processes are part of its process tree.\n\n",
+		r.Runs, r.ValidationTime.Format(time.RFC3339))
+	b := r.Bound
+	tableHeader(w, []string{"program", "wall s (median, min–max)", "CPU s", "peak RSS MB", "peak anon MB", "fetched (last run)",
+		"VRPs", "vs truth (missing/extra)", "÷ ingest bound"})
+	var notes []string
+	for _, p := range r.Programs {
+		label := p.Label
+		if p.Version != "" && p.ID == ProgUpdateRRDP {
+			label += " (" + p.Version + ")"
+		}
+		if !p.measured() {
+			tableRow(w, []string{label, "not measured", "", "", "", "", "", "", ""})
+			continue
+		}
+		fetched := "—"
+		if last := p.Runs[len(p.Runs)-1]; last.Fetch != nil {
+			fetched = fmtFetch(last.Fetch)
+		}
+		vrps, truth := "—", "—"
+		if c := p.Compare; c != nil {
+			vrps, truth = fmt.Sprint(c.VRPs), fmt.Sprintf("%d / %d", c.Missing, c.Extra)
+		}
+		bound := "—"
+		if b.Secs > 0 && p.ID != ProgValidationAlone {
+			bound = fmt.Sprintf("%.3g×", p.WallSecs.Median/b.Secs)
+		}
+		tableRow(w, []string{label, fmtSpread(p.WallSecs), fmtSecs(p.CPUSecs.Median), fmtMB(p.PeakRSSBytes.Median),
+			fmtMB(p.PeakAnonBytes.Median), fetched, vrps, truth, bound})
+		for _, n := range p.Notes {
+			notes = append(notes, p.Label+": "+n)
+		}
+	}
+	tableRow(w, []string{"ingest bound: SHA-256 + base64 decoding of the snapshots, 1 core", fmtSecs(b.Secs), "", "", "",
+		fmt.Sprintf("%d snapshot(s), %s, %d objects", b.Files, fmtSize(b.Bytes), b.Objects), "", "", "1×"})
+	fmt.Fprintf(w, "\nIngest bound: %s of RRDP snapshots at %.0f MB/s (fastest of up to %d passes per file, each file read into memory first). "+
+		"The rsync row stands beside the same bound: the same objects, which rsync carries without base64.",
+		fmtSize(b.Bytes), b.MBPerSec, b.Passes)
+	if r.FetchSecs > 0 && b.Secs > 0 {
+		fmt.Fprintf(w, " The RRDP fetch alone, update less validation alone, takes about %s s: %.3g× the bound.", fmtSecs(r.FetchSecs), r.FetchSecs/b.Secs)
+	}
+	fmt.Fprintln(w)
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintf(w, "- %s\n", mdEscape(n))
+		}
+	}
+	labels := map[string]string{"truth": "truth"}
+	for _, p := range r.Programs {
+		labels[p.ID] = shortLabel(p.ID, p.Label)
+	}
+	reportDiff(w, "the stores filled over RRDP and over rsync beside the truth", r.Diff, labels)
 	return nil
 }
 

@@ -30,7 +30,10 @@ type Results struct {
 	Format int       `json:"format"`
 	Preset string    `json:"preset"`
 	World  WorldInfo `json:"world"`
-	Host   HostInfo  `json:"host"`
+	// Worlds describes the world of each size the stages ran on, by
+	// Scale.String ("1" is World).
+	Worlds map[string]WorldInfo `json:"worlds,omitempty"`
+	Host   HostInfo             `json:"host"`
 	// Stages holds each finished stage's results under its name; the
 	// stage decodes its own entry.
 	Stages map[string]json.RawMessage `json:"stages"`
@@ -62,12 +65,25 @@ type HostInfo struct {
 	GoVersion string `json:"goVersion"`
 	Kernel    string `json:"kernel,omitempty"`
 	CPU       string `json:"cpu,omitempty"`
+	// MemoryBytes is the machine's memory (MemTotal).
+	MemoryBytes int64 `json:"memoryBytes,omitempty"`
+	// Versions holds the first line each program prints for its
+	// version option, by program: rovd, the peers, rsync.
+	Versions map[string]string `json:"versions,omitempty"`
 }
 
 func hostInfo() HostInfo {
 	h := HostInfo{Cores: Cores(), GoVersion: runtime.Version()}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		h.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				h.MemoryBytes = parseKB([]byte(strings.TrimSpace(v)))
+				break
+			}
+		}
 	}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.Lines(string(b)) {
@@ -89,6 +105,7 @@ func LoadResults(dir, preset string, st *world.State) (r *Results, discarded str
 		Format:   resultsFormat,
 		Preset:   preset,
 		World:    worldInfo(st),
+		Worlds:   map[string]WorldInfo{},
 		Host:     hostInfo(),
 		Stages:   map[string]json.RawMessage{},
 		Finished: map[string]time.Time{},
@@ -119,6 +136,14 @@ func LoadResults(dir, preset string, st *world.State) (r *Results, discarded str
 	if old.Finished == nil {
 		old.Finished = map[string]time.Time{}
 	}
+	if old.Worlds == nil {
+		old.Worlds = map[string]WorldInfo{}
+	}
+	// The machine's facts are those of this run; the versions of
+	// programs not run this time are kept.
+	host := fresh.Host
+	host.Versions = old.Host.Versions
+	old.Host = host
 	old.World.Stats = fresh.World.Stats
 	return &old, "", nil
 }

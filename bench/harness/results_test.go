@@ -180,6 +180,7 @@ func TestOptionsRejected(t *testing.T) {
 		{Preset: "small", Dir: "x", Stages: []string{"validate"}, Peers: []string{"routinator"}},
 		{Preset: "small", Dir: "x", Stages: []string{"validate"}, MutatePercent: 101},
 		{Preset: "small", Dir: "x", Runs: -1, Stages: []string{"validate"}},
+		{Preset: "small", Dir: "x", Stages: []string{"validate"}, Scale: []harness.Scale{{Num: 0, Den: 1}}},
 	} {
 		if err := harness.Run(context.Background(), opt); err == nil {
 			t.Errorf("%+v: no error", opt)

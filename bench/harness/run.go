@@ -2,47 +2,22 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rovd/rovd/bench/world"
 )
-
-// Stage is one part of a benchmark run.
-type Stage interface {
-	// Name is the stage's name on the command line and its key in
-	// results.json.
-	Name() string
-	// Run measures the stage; its results go into results.json as
-	// JSON. A stage that returns an error stores nothing and runs
-	// again next time.
-	Run(ctx context.Context, env *Env) (any, error)
-	// Report writes the stage's section of report.md from the results
-	// Run returned, as stored.
-	Report(w io.Writer, raw json.RawMessage) error
-}
-
-// stages lists every stage in the order they run and are reported.
-var stages = []Stage{validateStage{}}
-
-// StageNames returns the names of the stages, in order.
-func StageNames() []string {
-	var names []string
-	for _, s := range stages {
-		names = append(names, s.Name())
-	}
-	return names
-}
 
 // Peer names.
 const (
@@ -57,7 +32,9 @@ var Peers = []string{PeerRPKIClient, PeerFORT}
 type Options struct {
 	// Preset is the world preset (world.Preset).
 	Preset string
-	// Dir receives the world, the stores, outputs and results.
+	// Dir receives the world, the stores, outputs and results. In the
+	// Env of a stage at a scaled size it is that size's directory,
+	// DIR/worlds/SIZE (Env.Root is DIR).
 	Dir string
 	// Runs is the number of measured runs of each program; 0 means
 	// DefaultRuns(Preset).
@@ -65,6 +42,10 @@ type Options struct {
 	// Stages to run, in any order; they run in the order of
 	// StageNames.
 	Stages []string
+	// Scale lists the world sizes, relative to the preset, at which
+	// the Scaled stages run; empty means the preset's size alone. The
+	// other stages run on the preset's world only.
+	Scale []Scale
 	// Redo runs the stages even if DIR holds their results.
 	Redo bool
 	// Peers to run beside rovd, each only if installed.
@@ -79,7 +60,8 @@ type Options struct {
 	// MutatePercent is the share of publication points changed before
 	// each incremental run; 0 means 1.
 	MutatePercent float64
-	// FloorDuration is how long RSA verification is measured; 0 means
+	// FloorDuration is how long RSA verification is measured, and at
+	// least how long the ingest bound is; 0 means
 	// DefaultFloorDuration.
 	FloorDuration time.Duration
 	// Progress receives progress lines; nil discards them.
@@ -107,26 +89,77 @@ func DefaultRuns(preset string) int {
 // Env is what a stage works with.
 type Env struct {
 	Options
-	// WorldDir is DIR/world.
+	// Root is the run's directory, DIR; Options.Dir is the directory
+	// of this stage's world size (DIR itself at the preset's size).
+	Root string
+	// Scale is the world's size relative to the preset.
+	Scale Scale
+	// Unit names the stage at this size in progress lines and
+	// results.json: the stage's name, plus "@SIZE" when scaled.
+	Unit string
+	// WorldDir is the world, DIR/world at the preset's size.
 	WorldDir string
 	// Progress prints the stage's progress.
 	Progress *Progress
 
-	rovdOnce sync.Once
-	rovd     string
-	rovdErr  error
+	bin *rovdBinary
 }
 
-// Path returns a path under DIR.
+// rovdBinary is the rovd binary, found or built once per Run.
+type rovdBinary struct {
+	once sync.Once
+	done atomic.Bool
+	path string
+	err  error
+}
+
+// WillBuildRovd tells whether Rovd is yet to build rovd, which a
+// stage's plan and progress lines count as a step.
+func (e *Env) WillBuildRovd() bool { return e.Options.Rovd == "" && !e.bin.done.Load() }
+
+// Path returns a path under Options.Dir.
 func (e *Env) Path(elem ...string) string {
 	return filepath.Join(append([]string{e.Dir}, elem...)...)
+}
+
+// Rel returns path relative to Root, for report.md and report.json; a
+// path outside Root is returned as it is.
+func (e *Env) Rel(path string) string {
+	rel, err := filepath.Rel(e.Root, path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return path
+	}
+	return filepath.ToSlash(rel)
 }
 
 // State reads the world's current state (mutations change it).
 func (e *Env) State() (*world.State, error) { return world.ReadState(e.WorldDir) }
 
-// Run runs the stages of opt whose results DIR does not hold yet, then
-// writes DIR/results.json and DIR/report.md.
+// atScale returns the Env of the stage unit name at size sc: at the
+// preset's size e itself with Unit set, otherwise one whose directory
+// is DIR/worlds/SIZE, with the world in its world/.
+func (e *Env) atScale(name string, sc Scale) *Env {
+	u := *e
+	u.Unit, u.Scale = unitKey(name, sc), sc
+	if !sc.IsFull() {
+		u.Dir = filepath.Join(e.Root, "worlds", sc.DirName())
+		u.WorldDir = filepath.Join(u.Dir, "world")
+	}
+	return &u
+}
+
+// unitKey is a stage's key in results.json at one size: its name at
+// the preset's size, NAME@SIZE at another.
+func unitKey(name string, sc Scale) string {
+	if sc.IsFull() {
+		return name
+	}
+	return name + "@" + sc.String()
+}
+
+// Run runs the stages of opt whose results DIR does not hold yet, each
+// Scaled stage at every size of opt.Scale, then writes DIR/results.json,
+// DIR/report.md, DIR/report.json and the plots in DIR/plots.
 func Run(ctx context.Context, opt Options) error {
 	if err := opt.normalize(); err != nil {
 		return err
@@ -134,8 +167,13 @@ func Run(ctx context.Context, opt Options) error {
 	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
 		return err
 	}
-	env := &Env{Options: opt, WorldDir: filepath.Join(opt.Dir, "world"), Progress: NewProgress(opt.Progress)}
-	st, err := ensureWorld(ctx, env)
+	env := &Env{Options: opt, Root: opt.Dir, Scale: FullScale, WorldDir: filepath.Join(opt.Dir, "world"),
+		Progress: NewProgress(opt.Progress), bin: &rovdBinary{}}
+	preset, err := world.Preset(opt.Preset)
+	if err != nil {
+		return err
+	}
+	st, err := ensureWorld(ctx, env, preset, false)
 	if err != nil {
 		return err
 	}
@@ -146,37 +184,70 @@ func Run(ctx context.Context, opt Options) error {
 	if discarded != "" {
 		env.Progress.Printf("starting afresh: %s", discarded)
 	}
+	res.Worlds[FullScale.String()] = worldInfo(st)
 	for _, s := range stages {
 		if !slices.Contains(opt.Stages, s.Name()) {
 			continue
 		}
-		if res.Done(s.Name()) && !opt.Redo {
-			env.Progress.Printf("stage %s: results from %s in %s, skipped", s.Name(),
-				res.Finished[s.Name()].Format(time.RFC3339), ResultsFile)
-			continue
+		sizes := []Scale{FullScale}
+		if _, ok := s.(Scaled); ok {
+			sizes = opt.Scale
 		}
-		start := time.Now()
-		v, err := s.Run(ctx, env)
-		env.Progress.Plan("", nil)
-		if err != nil {
-			return fmt.Errorf("stage %s: %w", s.Name(), err)
+		for _, sc := range sizes {
+			u := env.atScale(s.Name(), sc)
+			if res.Done(u.Unit) && !opt.Redo {
+				env.Progress.Printf("stage %s: results from %s in %s, skipped", u.Unit,
+					res.Finished[u.Unit].Format(time.RFC3339), ResultsFile)
+				continue
+			}
+			if !sc.IsFull() {
+				// A peer validates at the current time, so a cached
+				// world too old for it is built again.
+				wst, err := ensureWorld(ctx, u, sc.Config(preset, st.Config.Repositories), len(opt.Peers) > 0)
+				if err != nil {
+					return err
+				}
+				res.Worlds[sc.String()] = worldInfo(wst)
+			}
+			start := time.Now()
+			v, err := s.Run(ctx, u)
+			env.Progress.Plan("", nil)
+			if err != nil {
+				return fmt.Errorf("stage %s: %w", u.Unit, err)
+			}
+			if err := res.Set(u.Unit, v); err != nil {
+				return err
+			}
+			res.Host.Versions = programVersions(ctx, env, res.Host.Versions)
+			if err := writeOutputs(opt.Dir, res); err != nil {
+				return err
+			}
+			env.Progress.Printf("stage %s done in %s", u.Unit, roundDuration(time.Since(start)))
 		}
-		if err := res.Set(s.Name(), v); err != nil {
-			return err
-		}
-		if err := res.Save(opt.Dir); err != nil {
-			return err
-		}
-		if err := WriteReport(opt.Dir, res); err != nil {
-			return err
-		}
-		env.Progress.Printf("stage %s done in %s", s.Name(), roundDuration(time.Since(start)))
 	}
-	if err := WriteReport(opt.Dir, res); err != nil {
+	res.Host.Versions = programVersions(ctx, env, res.Host.Versions)
+	if err := writeOutputs(opt.Dir, res); err != nil {
 		return err
 	}
-	env.Progress.Printf("results in %s, report in %s", filepath.Join(opt.Dir, ResultsFile), filepath.Join(opt.Dir, ReportFile))
+	env.Progress.Printf("results in %s, report in %s and %s, plots in %s", filepath.Join(opt.Dir, ResultsFile),
+		filepath.Join(opt.Dir, ReportFile), filepath.Join(opt.Dir, ReportJSONFile), filepath.Join(opt.Dir, PlotsDir))
 	return nil
+}
+
+// writeOutputs saves results.json, then renders the reports and plots
+// from it.
+func writeOutputs(dir string, res *Results) error {
+	if err := res.Save(dir); err != nil {
+		return err
+	}
+	plots, err := WritePlots(dir, res)
+	if err != nil {
+		return err
+	}
+	if err := WriteReport(dir, res, plots); err != nil {
+		return err
+	}
+	return WriteReportJSON(dir, res, plots)
 }
 
 func (o *Options) normalize() error {
@@ -208,6 +279,15 @@ func (o *Options) normalize() error {
 			return fmt.Errorf("unknown stage %q (have %s)", s, strings.Join(StageNames(), ", "))
 		}
 	}
+	if len(o.Scale) == 0 {
+		o.Scale = []Scale{FullScale}
+	}
+	for _, sc := range o.Scale {
+		if !sc.valid() {
+			return fmt.Errorf("scale %s: want a positive fraction such as 1/8", sc)
+		}
+	}
+	o.Scale = sortScales(o.Scale)
 	for _, p := range o.Peers {
 		if !slices.Contains(Peers, p) {
 			return fmt.Errorf("unknown peer %q (have %s)", p, strings.Join(Peers, ", "))
@@ -235,20 +315,32 @@ func (o *Options) normalize() error {
 	return nil
 }
 
-// ensureWorld builds the preset's world into DIR/world unless a
-// complete one (world.json is written last) is there already.
-func ensureWorld(ctx context.Context, env *Env) (*world.State, error) {
-	cfg, err := world.Preset(env.Preset)
-	if err != nil {
-		return nil, err
+// ensureWorld builds the world of cfg into env.WorldDir unless a
+// complete one (world.json is written last) of the same shape is there
+// already. A world of another shape is an error at the preset's size,
+// where it may hold results, and is built again at another size, where
+// it is a cache; so is one there on other repositories than cfg's, or
+// whose manifests no longer cover the current time when forPeers is
+// set.
+func ensureWorld(ctx context.Context, env *Env, cfg world.Config, forPeers bool) (*world.State, error) {
+	what := "the " + env.Preset + " world"
+	if !env.Scale.IsFull() {
+		what = fmt.Sprintf("the %s world at %s of its size", env.Preset, env.Scale)
 	}
-	if st, err := world.ReadState(env.WorldDir); err == nil {
-		if !samePreset(cfg, st.Config) {
-			return nil, fmt.Errorf("%s holds a world of another shape than preset %q; use another directory", env.WorldDir, env.Preset)
-		}
-		env.Progress.Printf("reusing the world in %s (built for %s)", env.WorldDir, st.Config.Now.Format(time.RFC3339))
+	st, err := world.ReadState(env.WorldDir)
+	switch {
+	case err == nil && !sameShape(cfg, st.Config) && env.Scale.IsFull():
+		return nil, fmt.Errorf("%s holds a world of another shape than preset %q; use another directory", env.WorldDir, env.Preset)
+	case err == nil && !env.Scale.IsFull() && (!sameShape(cfg, st.Config) || !slices.Equal(cfg.Repositories, st.Config.Repositories)):
+		// A world of another size follows the preset's onto its
+		// addresses.
+		env.Progress.Printf("%s holds a world of another shape or on other addresses; building %s again", env.WorldDir, what)
+	case err == nil && forPeers && peerUsable(st, env.WorldDir, time.Now()) != "":
+		env.Progress.Printf("%s is too old for the peers; building %s again", env.WorldDir, what)
+	case err == nil:
+		env.Progress.Printf("reusing %s in %s (built for %s)", what, env.WorldDir, st.Config.Now.Format(time.RFC3339))
 		return st, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
 	// A directory without world.json is a build that was interrupted.
@@ -256,12 +348,12 @@ func ensureWorld(ctx context.Context, env *Env) (*world.State, error) {
 		return nil, err
 	}
 	cfg.KeyCache, cfg.Logger = env.KeyCache, env.Logger
-	env.Progress.Printf("building the %s world into %s", env.Preset, env.WorldDir)
+	env.Progress.Printf("building %s into %s", what, env.WorldDir)
 	start := time.Now()
 	if _, err := world.Build(ctx, cfg, env.WorldDir); err != nil {
 		return nil, fmt.Errorf("world: %w", err)
 	}
-	st, err := world.ReadState(env.WorldDir)
+	st, err = world.ReadState(env.WorldDir)
 	if err != nil {
 		return nil, err
 	}
@@ -270,25 +362,28 @@ func ensureWorld(ctx context.Context, env *Env) (*world.State, error) {
 	return st, nil
 }
 
-// samePreset tells whether a world was built from the preset cfg: the
-// shape, not the time or the repositories.
-func samePreset(cfg, built world.Config) bool {
+// sameShape tells whether a world was built from cfg: the shape, not
+// the time or the repositories.
+func sameShape(cfg, built world.Config) bool {
 	return cfg.Seed == built.Seed && cfg.TAs == built.TAs && cfg.Depth == built.Depth &&
-		cfg.TopWidth == built.TopWidth && cfg.Width == built.Width && cfg.ROAsPerCA == built.ROAsPerCA
+		cfg.TopWidth == built.TopWidth && cfg.Width == built.Width && cfg.ROAsPerCA == built.ROAsPerCA &&
+		cfg.Faults == built.Faults
 }
 
 // Rovd returns the rovd binary, building it on first use unless
 // Options.Rovd names one.
 func (e *Env) Rovd(ctx context.Context) (string, error) {
-	e.rovdOnce.Do(func() {
+	b := e.bin
+	b.once.Do(func() {
 		if e.Options.Rovd != "" {
-			e.rovd = e.Options.Rovd
-			_, e.rovdErr = os.Stat(e.rovd)
+			b.path = e.Options.Rovd
+			_, b.err = os.Stat(b.path)
 			return
 		}
-		e.rovd, e.rovdErr = buildRovd(ctx, e)
+		b.path, b.err = buildRovd(ctx, e)
+		b.done.Store(true)
 	})
-	return e.rovd, e.rovdErr
+	return b.path, b.err
 }
 
 // rovdModule is the module whose ./cmd/rovd is built.
@@ -304,11 +399,11 @@ func buildRovd(ctx context.Context, e *Env) (string, error) {
 	if gomod == "" || gomod == os.DevNull || err != nil || !strings.Contains(string(mod), "module "+rovdModule+"\n") {
 		return "", fmt.Errorf("the working directory is not in the %s module; run from there or pass the rovd binary", rovdModule)
 	}
-	bin := e.Path("bin", "rovd")
+	bin := filepath.Join(e.Root, "bin", "rovd")
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(e.Path("logs"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(e.Root, "logs"), 0o755); err != nil {
 		return "", err
 	}
 	goBin, err := exec.LookPath("go")
@@ -317,7 +412,7 @@ func buildRovd(ctx context.Context, e *Env) (string, error) {
 	}
 	_, err = Measure(ctx, Command{
 		Path: goBin, Args: []string{"build", "-o", bin, "./cmd/rovd"},
-		Dir: filepath.Dir(gomod), Log: e.Path("logs", "build-rovd.log"), Timeout: 30 * time.Minute,
+		Dir: filepath.Dir(gomod), Log: filepath.Join(e.Root, "logs", "build-rovd.log"), Timeout: 30 * time.Minute,
 	})
 	if err != nil {
 		return "", fmt.Errorf("building rovd: %w", err)
@@ -342,5 +437,46 @@ func version(ctx context.Context, path string, arg string) string {
 	defer cancel()
 	out, _ := exec.CommandContext(ctx, path, arg).CombinedOutput() // some exit 1 after printing
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return line
+	// rsync pads its version line with runs of spaces.
+	return strings.Join(strings.Fields(line), " ")
+}
+
+// programVersions returns the versions of the programs a run uses,
+// over those of earlier runs (old): rovd (when given or already
+// built), each peer asked for that is installed, and rsync, which
+// serves the world and which rovd runs to fetch from it.
+func programVersions(ctx context.Context, env *Env, old map[string]string) map[string]string {
+	v := maps.Clone(old)
+	if v == nil {
+		v = map[string]string{}
+	}
+	set := func(name, path, arg string) {
+		if s := version(ctx, path, arg); s != "" {
+			v[name] = s
+		}
+	}
+	rovd := env.Options.Rovd
+	if rovd == "" {
+		rovd = filepath.Join(env.Root, "bin", "rovd")
+	}
+	if _, err := os.Stat(rovd); err == nil {
+		set("rovd", rovd, "-V")
+	}
+	for _, p := range env.Peers {
+		if bin, err := lookPeer(p); err == nil {
+			set(p, bin, peerVersionArg(p))
+		}
+	}
+	if bin, err := exec.LookPath("rsync"); err == nil {
+		set("rsync", bin, "--version")
+	}
+	return v
+}
+
+// peerVersionArg is the option that makes a peer print its version.
+func peerVersionArg(name string) string {
+	if name == PeerFORT {
+		return "--version"
+	}
+	return "-V"
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rovd/rovd/bench/world"
@@ -53,6 +54,14 @@ type ValidateResults struct {
 	// thread divided by that with Threads threads; 0 if not measured.
 	ThreadSpeedup float64 `json:"threadSpeedup,omitempty"`
 	Checks        []Check `json:"checks"`
+	// Ratios are rovd full's figures over each peer's and over the
+	// floor, and the incremental run's over the full one.
+	Ratios []Ratio `json:"ratios,omitempty"`
+	// Diff sets rovd full's VRPs and each peer's beside the truth (of
+	// the world before the incremental runs changed it); IncrementalDiff
+	// the last incremental run's beside the truth of its time.
+	Diff            *DiffTable `json:"diff,omitempty"`
+	IncrementalDiff *DiffTable `json:"incrementalDiff,omitempty"`
 }
 
 // FillResult is the run that filled rovd's store (and its validation
@@ -214,7 +223,7 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 	}
 	n := env.Runs
 	var steps []Step
-	if env.Options.Rovd == "" {
+	if env.WillBuildRovd() {
 		steps = append(steps, Step{"build", 2})
 	}
 	steps = append(steps, Step{"serve", 0.2}, Step{"fill", 2}, Step{"floor", 1})
@@ -230,7 +239,7 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 	for range n {
 		steps = append(steps, Step{"mutate", 1}, Step{ProgRovdIncremental, 0.1}, Step{"check", 0.1})
 	}
-	env.Progress.Plan("validate", steps)
+	env.Progress.Plan(env.Unit, steps)
 
 	v := &validation{
 		env:   env,
@@ -243,8 +252,8 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 		}
 	}
 	finish := func() {}
-	if env.Options.Rovd == "" {
-		finish = env.Progress.Begin("build", "building rovd into "+env.Path("bin", "rovd"))
+	if env.WillBuildRovd() {
+		finish = env.Progress.Begin("build", "building rovd into "+filepath.Join(env.Root, "bin", "rovd"))
 	}
 	if v.rovd, err = env.Rovd(ctx); err != nil {
 		return nil, err
@@ -325,9 +334,19 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 		}
 		peers = append(peers, p)
 	}
+	// Before the incremental runs change the world and its truth.
+	if v.res.Diff, err = v.diff(full, peers); err != nil {
+		return nil, err
+	}
 
 	if err := v.incremental(ctx, incr); err != nil {
 		return nil, err
+	}
+	if incr.measured() {
+		out := env.Path("out", fmt.Sprintf("%s-%d.csv", incr.ID, len(incr.Runs)))
+		if v.res.IncrementalDiff, err = v.diffFiles("validate-incremental.csv", []string{incr.ID}, []string{out}); err != nil {
+			return nil, err
+		}
 	}
 
 	v.res.Programs = append([]ProgramResult{*full, *one, *incr}, derefAll(peers)...)
@@ -341,7 +360,34 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 		}
 	}
 	v.res.Checks = checks(v.res)
+	v.res.Ratios = validateRatios(v.res)
 	return v.res, nil
+}
+
+// diff sets the last output of rovd full and of each peer that ran
+// beside the world's current truth.
+func (v *validation) diff(full *ProgramResult, peers []*ProgramResult) (*DiffTable, error) {
+	if !full.measured() {
+		return nil, nil
+	}
+	names := []string{full.ID}
+	files := []string{v.env.Path("out", fmt.Sprintf("%s-%d.csv", full.ID, len(full.Runs)))}
+	for _, p := range peers {
+		out := v.env.Path("out", fmt.Sprintf("%s-%d.csv", p.ID, len(p.Runs)))
+		if _, err := os.Stat(out); err != nil || !p.measured() {
+			continue
+		}
+		names, files = append(names, p.ID), append(files, out)
+	}
+	return v.diffFiles("validate.csv", names, files)
+}
+
+// diffFiles compares VRP files with the truth, the first being the
+// reference, into DIR/diffs/NAME.
+func (v *validation) diffFiles(name string, names, files []string) (*DiffTable, error) {
+	out := v.env.Path("diffs", name)
+	return DiffFiles(v.env.WorldDir, append([]string{"truth"}, names...),
+		append([]string{filepath.Join(v.env.WorldDir, "truth", "vrps.csv")}, files...), 1, out, v.env.Rel(out))
 }
 
 func threadsLabel(n int) string {
@@ -371,9 +417,7 @@ func worldTime(st *world.State) time.Time {
 }
 
 // globalArgs are rovd's global options for every command.
-func (v *validation) globalArgs() []string {
-	return []string{"-r", v.store, "-t", filepath.Join(v.env.WorldDir, "tals"), "--allow-dubious-hosts"}
-}
+func (v *validation) globalArgs() []string { return rovdGlobalArgs(v.store, v.env.WorldDir) }
 
 // updateCommand is one 'rovd update' validating as of at: from the
 // loopback servers, or with --import from the rsync tree when there
@@ -538,6 +582,26 @@ func (v *validation) runPeer(ctx context.Context, name string, st *world.State) 
 		}
 	}
 	return p
+}
+
+// shortLabel names a program in the scaling tables, the plots and the
+// difference tables, where its full label would be too long.
+func shortLabel(id, label string) string {
+	switch id {
+	case ProgRovdFull:
+		return "rovd full"
+	case ProgRovdFullOneThread:
+		return "rovd full, 1 thread"
+	case ProgRovdIncremental:
+		return "rovd incremental"
+	case ProgUpdateRRDP:
+		return "rovd update, RRDP"
+	case ProgUpdateRsync:
+		return "rovd update, rsync"
+	case ProgValidationAlone:
+		return "rovd validation alone"
+	}
+	return label
 }
 
 func peerLabel(name string) string {
@@ -709,6 +773,73 @@ func checks(r *ValidateResults) []Check {
 		add(fmt.Sprintf("incremental ≤ %g%% of full", targetIncrementalShare*100), false, "", false)
 	}
 	return out
+}
+
+// validateRatios divides rovd full's figures by each peer's and by the
+// signature floor, and the incremental run's wall time by the full
+// run's.
+func validateRatios(r *ValidateResults) []Ratio {
+	var full, incr *ProgramResult
+	for i := range r.Programs {
+		switch r.Programs[i].ID {
+		case ProgRovdFull:
+			full = &r.Programs[i]
+		case ProgRovdIncremental:
+			incr = &r.Programs[i]
+		}
+	}
+	if !full.measured() {
+		return nil
+	}
+	var out []Ratio
+	add := func(name, of string, a, b float64) {
+		if b > 0 {
+			out = append(out, Ratio{Name: name, Of: of, Value: a / b})
+		}
+	}
+	for _, p := range r.Programs {
+		if strings.HasPrefix(p.ID, "rovd-") || !p.measured() {
+			continue
+		}
+		name := "rovd full ÷ " + p.Label
+		add(name, "wall", full.WallSecs.Median, p.WallSecs.Median)
+		add(name, "cpu", full.CPUSecs.Median, p.CPUSecs.Median)
+		add(name, "peak RSS", full.PeakRSSBytes.Median, p.PeakRSSBytes.Median)
+		add(name, "peak anon ÷ peak RSS", full.PeakAnonBytes.Median, p.PeakRSSBytes.Median)
+	}
+	add("rovd full ÷ signature floor", "wall", full.WallSecs.Median, r.Floor.Secs)
+	if incr.measured() {
+		add("rovd incremental ÷ rovd full", "wall", incr.WallSecs.Median, full.WallSecs.Median)
+	}
+	return out
+}
+
+// ScalePoints gives every measured program's medians and the signature
+// floor.
+func (validateStage) ScalePoints(raw json.RawMessage) ([]ScalePoint, error) {
+	var r ValidateResults
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	var out []ScalePoint
+	for _, p := range r.Programs {
+		if !p.measured() {
+			continue
+		}
+		rovd := strings.HasPrefix(p.ID, "rovd-")
+		agrees := p.Compare != nil && p.Compare.Missing == 0 && p.Compare.Extra == 0
+		if !rovd && r.Diff != nil {
+			if c := r.Diff.Count(p.ID); c != nil {
+				agrees = c.Unexplained == 0
+			}
+		}
+		out = append(out, ScalePoint{Program: shortLabel(p.ID, p.Label), Rovd: rovd, WallSecs: p.WallSecs.Median, CPUSecs: p.CPUSecs.Median,
+			PeakRSSBytes: p.PeakRSSBytes.Median, PeakAnonBytes: p.PeakAnonBytes.Median, Agrees: agrees})
+	}
+	if r.Floor.Secs > 0 {
+		out = append(out, ScalePoint{Program: "signature floor", Bound: true, WallSecs: r.Floor.Secs, Agrees: true})
+	}
+	return out, nil
 }
 
 func (validateStage) Report(w io.Writer, raw json.RawMessage) error {

@@ -182,6 +182,22 @@ func TestValidateStage(t *testing.T) {
 			t.Errorf("%s: not measured: %+v", p.ID, p)
 		}
 	}
+	// Every list beside the truth: rovd full's, then each peer's that
+	// ran; the stub's equals the truth.
+	if d := v.Diff; d == nil || len(d.Sets) < 2 || d.Sets[1] != harness.ProgRovdFull || d.Count(harness.ProgRovdFull).Missing != 0 ||
+		d.Count(harness.ProgRovdFull).Extra != 0 {
+		t.Errorf("diff %+v", v.Diff)
+	} else {
+		for _, c := range d.Counts[1:] {
+			t.Logf("%s beside the truth: %+v", c.Set, c)
+		}
+	}
+	if d := v.IncrementalDiff; d == nil || d.Lines != 0 {
+		t.Errorf("incremental diff %+v", d)
+	}
+	if len(v.Ratios) == 0 {
+		t.Error("no ratios")
+	}
 	if v.Floor.Verifications == 0 || v.Floor.Secs <= 0 || len(v.Checks) != 4 {
 		t.Errorf("floor %+v, checks %+v", v.Floor, v.Checks)
 	}
@@ -218,7 +234,9 @@ func TestValidateStage(t *testing.T) {
 		"| rovd full, " + fmt.Sprint(runtime.NumCPU()), "| rovd full, 1 thread (cold cache)",
 		"| rovd incremental (1% changed, includes RRDP delta fetch)", "| rpki-client", "| FORT",
 		"Signature floor:", "Threads: rovd full with 1 thread", "over RRDP from the world served on loopback",
-		"Incremental runs:", "| incremental ≤ 5% of full",
+		"Incremental runs:", "| incremental ≤ 5% of full", "| ÷ signature floor |",
+		"VRP differences, rovd full and the peers beside the truth",
+		"VRP differences, the last incremental run beside the truth of the changed world: none",
 	} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
