@@ -74,6 +74,7 @@ func (v VRPs) Counts() (v4, v6 int) {
 // ParseRTRClientLine reads one VRP line of rtrclient's output: the csv
 // export ("192.0.2.0, 24, 26, 64496") or an update line of -p
 // ("+ 192.0.2.0   24 -  26   64496"; the sign is left to the caller).
+// AS numbers may be printed negative, as rtrclient does above 2^31-1.
 // Other lines (log lines, "Sync done") give false.
 func ParseRTRClientLine(line string) (payload.VRP, bool) {
 	var fs []string
@@ -89,7 +90,21 @@ func ParseRTRClientLine(line string) (payload.VRP, bool) {
 	if err != nil || addr.Zone() != "" {
 		return payload.VRP{}, false
 	}
-	return makeVRP(addr, fs[1], fs[2], fs[3])
+	// rtrclient prints the AS number as a signed 32-bit integer: those
+	// above 2^31-1 come out negative.
+	asn, err := strconv.ParseUint(fs[3], 10, 32)
+	if strings.HasPrefix(fs[3], "-") {
+		var n int64
+		if n, err = strconv.ParseInt(fs[3], 10, 32); err == nil && n < 0 {
+			asn = uint64(uint32(int32(n)))
+		} else {
+			err = strconv.ErrSyntax
+		}
+	}
+	if err != nil {
+		return payload.VRP{}, false
+	}
+	return makeVRP(addr, fs[1], fs[2], uint32(asn))
 }
 
 // ParseBIRDRoute reads one route line of `birdc show route table T` for a
@@ -113,11 +128,15 @@ func ParseBIRDRoute(line string) (payload.VRP, bool) {
 	if err != nil || a.Zone() != "" {
 		return payload.VRP{}, false
 	}
-	return makeVRP(a, plen, maxLen, f[1][len("AS"):])
+	asn, err := strconv.ParseUint(f[1][len("AS"):], 10, 32)
+	if err != nil {
+		return payload.VRP{}, false
+	}
+	return makeVRP(a, plen, maxLen, uint32(asn))
 }
 
-// makeVRP checks and assembles the decimal fields of a VRP.
-func makeVRP(addr netip.Addr, plen, maxLen, asn string) (payload.VRP, bool) {
+// makeVRP checks and assembles the fields of a VRP.
+func makeVRP(addr netip.Addr, plen, maxLen string, asn uint32) (payload.VRP, bool) {
 	bits, err := strconv.ParseUint(plen, 10, 8)
 	if err != nil {
 		return payload.VRP{}, false
@@ -126,13 +145,9 @@ func makeVRP(addr netip.Addr, plen, maxLen, asn string) (payload.VRP, bool) {
 	if err != nil {
 		return payload.VRP{}, false
 	}
-	as, err := strconv.ParseUint(asn, 10, 32)
-	if err != nil {
-		return payload.VRP{}, false
-	}
 	p := netip.PrefixFrom(addr, int(bits))
 	if !p.IsValid() || int(ml) > addr.BitLen() {
 		return payload.VRP{}, false
 	}
-	return payload.VRP{ASN: uint32(as), Prefix: p, MaxLength: uint8(ml)}, true
+	return payload.VRP{ASN: asn, Prefix: p, MaxLength: uint8(ml)}, true
 }

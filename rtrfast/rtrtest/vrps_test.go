@@ -21,8 +21,13 @@ func TestParseRTRClientLine(t *testing.T) {
 	}{
 		{"csv export IPv4", "192.0.2.0, 24, 26, 64496\n", vrp(64496, "192.0.2.0/24", 26), true},
 		{"csv export IPv6", "2001:db8::, 32, 48, 4200000000", vrp(4200000000, "2001:db8::/32", 48), true},
+		{"AS number printed negative", "136.157.90.0, 24, 30, -2000458536", vrp(2294508760, "136.157.90.0/24", 30), true},
+		{"AS 4294967295 printed negative", "10.0.1.0, 24, 24, -1", vrp(4294967295, "10.0.1.0/24", 24), true},
+		{"negative zero", "10.0.1.0, 24, 24, -0", payload.VRP{}, false},
+		{"below int32", "10.0.1.0, 24, 24, -2147483649", payload.VRP{}, false},
 		{"update announce", "+ 192.0.2.0                         24 -  26        64496", vrp(64496, "192.0.2.0/24", 26), true},
 		{"update withdraw", "- 2001:db8::                         48 -  64          0", vrp(0, "2001:db8::/48", 64), true},
+		{"update with a negative AS number", "- 2001:db8::  48 -  64  -2147483648", vrp(2147483648, "2001:db8::/48", 64), true},
 		{"sync done", "Sync done", payload.VRP{}, false},
 		{"log line", "(2026/11/23 16:33:13:186621): RTR Socket: Sync successful, received 6 Prefix PDUs", payload.VRP{}, false},
 		{"empty", "", payload.VRP{}, false},
@@ -90,7 +95,7 @@ func TestVRPs(t *testing.T) {
 // FuzzParseRTRClientLine checks that what parses prints back, in the
 // csv export's form, to a line that parses to the same VRP.
 func FuzzParseRTRClientLine(f *testing.F) {
-	for _, s := range []string{"192.0.2.0, 24, 26, 64496", "+ 2001:db8::   48 -  64   0", "Sync done", ", , , ,"} {
+	for _, s := range []string{"192.0.2.0, 24, 26, 64496", "+ 2001:db8::   48 -  64   0", "10.0.1.0, 24, 24, -1", "Sync done", ", , , ,"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
@@ -127,4 +132,59 @@ func FuzzParseBIRDRoute(f *testing.F) {
 			t.Fatalf("%q gives %v; printed %q, it gives %v, %v", line, v, back, w, ok)
 		}
 	})
+}
+
+// birdKeeps lists prefixes and whether BIRD keeps their VRPs.
+var birdKeeps = []struct {
+	prefix string
+	want   bool
+}{
+	{"192.0.2.0/24", true},
+	{"10.0.0.0/8", true},
+	{"172.16.0.0/12", true},
+	{"192.168.0.0/16", true},
+	{"1.0.0.0/8", true},
+	{"223.255.255.0/24", true},
+	{"0.0.0.0/0", true},
+	{"0.0.0.0/8", true},
+	{"0.3.226.0/24", false},
+	{"127.0.0.0/8", false},
+	{"224.0.0.0/4", false},
+	{"239.0.0.0/8", false},
+	{"240.0.0.0/4", true},
+	{"250.1.0.0/16", true},
+	{"255.255.255.254/32", true},
+	{"255.255.255.255/32", false},
+	{"2001:db8::/32", true},
+	{"3fff::/16", true},
+	{"fc00::/7", true},
+	{"fec0::/10", true},
+	{"4000::/2", true},
+	{"::/0", true},
+	{"fe80::/10", false},
+	{"ff00::/8", false},
+	{"ff0e::/16", false},
+	{"::1/128", false},
+	{"::192.0.2.0/120", true},
+	{"::ffff:192.0.2.0/120", true},
+	{"::ffff:127.0.0.0/104", false},
+	{"::ffff:0.0.0.0/96", false},
+	{"::ffff:240.0.0.0/100", true},
+	{"::2/128", false},
+	{"::1.0.0.0/104", true},
+	{"::1:0:0:0/80", false},
+	{"0:0:0:1::/64", true},
+}
+
+func TestBIRDKeeps(t *testing.T) {
+	for _, tc := range birdKeeps {
+		v := vrp(1, tc.prefix, uint8(netip.MustParsePrefix(tc.prefix).Bits()))
+		if got := rtrtest.BIRDKeeps(v); got != tc.want {
+			t.Errorf("BIRDKeeps(%s) = %v, want %v", tc.prefix, got, tc.want)
+		}
+	}
+	all := rtrtest.VRPs{vrp(1, "192.0.2.0/24", 24): true, vrp(2, "0.3.226.0/24", 24): true}
+	if got, want := rtrtest.BIRDView(all), (rtrtest.VRPs{vrp(1, "192.0.2.0/24", 24): true}); !got.Equal(want) {
+		t.Errorf("BIRDView: %s", got.Diff(want))
+	}
 }
