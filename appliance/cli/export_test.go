@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/server"
@@ -31,6 +32,25 @@ func SetPublisher(f func(cfg *config.Config, log *slog.Logger) server.Publisher)
 	old := newPublisher
 	newPublisher = f
 	return func() { newPublisher = old }
+}
+
+// defaultPublisher is the server command's own RTR server (rtrfast),
+// kept before any test replaces newPublisher.
+var defaultPublisher = newPublisher
+
+// DefaultPublisher builds the RTR server that the server command uses
+// when no test replaced it.
+func DefaultPublisher(cfg *config.Config, log *slog.Logger) server.Publisher {
+	return defaultPublisher(cfg, log)
+}
+
+// SetNotifyInterval sets the least time between two rounds of Serial
+// Notify of the RTR servers built from then on, until the returned
+// function restores rtrfast's default.
+func SetNotifyInterval(d time.Duration) (restore func()) {
+	old := notifyInterval
+	notifyInterval = d
+	return func() { notifyInterval = old }
 }
 
 // SetBeforeValidation makes each validation run of the server call f

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/listen"
@@ -32,9 +33,18 @@ var newPublisher = func(cfg *config.Config, log *slog.Logger) server.Publisher {
 		EnableASPA:    cfg.EnableASPA,
 		EnableBGPsec:  cfg.EnableBGPsec,
 		ClientMetrics: cfg.RTRClientMetrics,
-		Logger:        log,
+		// Zero is rtrfast's one minute between rounds of Serial Notify,
+		// as draft-8210bis asks.
+		NotifyInterval: notifyInterval,
+		Logger:         log,
 	})
 }
+
+// notifyInterval is the least time between two rounds of Serial Notify
+// of the RTR server. Tests shorten it: with the default, a change
+// published within a minute of the first set reaches routers only when
+// that minute is up.
+var notifyInterval time.Duration
 
 // beforeValidation, if set, is called at the start of each validation
 // run of the server; tests use it to hold a run.

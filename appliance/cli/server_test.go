@@ -24,20 +24,33 @@ import (
 // patience bounds each wait for the server to act.
 const patience = 5 * time.Minute
 
-// recorder is a Publisher that hands what it gets to the test.
+// recorder is a Publisher that hands what it gets to the test. With
+// wrap set, it also forwards everything to the Publisher that wrap
+// builds from the server's configuration.
 type recorder struct {
 	published chan *payload.Set
 	serving   chan net.Addr
+	wrap      func(*config.Config, *slog.Logger) server.Publisher
+	// inner is what wrap built; set before the first Publish.
+	inner server.Publisher
 }
 
 func newRecorder() *recorder {
 	return &recorder{published: make(chan *payload.Set, 10), serving: make(chan net.Addr, 10)}
 }
 
-func (r *recorder) Publish(s *payload.Set) { r.published <- s }
+func (r *recorder) Publish(s *payload.Set) {
+	if r.inner != nil {
+		r.inner.Publish(s)
+	}
+	r.published <- s
+}
 
 func (r *recorder) Serve(ctx context.Context, l net.Listener) error {
 	r.serving <- l.Addr()
+	if r.inner != nil {
+		return r.inner.Serve(ctx, l)
+	}
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -50,7 +63,12 @@ func (r *recorder) Serve(ctx context.Context, l net.Listener) error {
 	}
 }
 
-func (r *recorder) Close() error { return nil }
+func (r *recorder) Close() error {
+	if r.inner != nil {
+		return r.inner.Close()
+	}
+	return nil
+}
 
 func (r *recorder) next(t *testing.T) *payload.Set {
 	t.Helper()
@@ -85,10 +103,16 @@ func truthVRPs(t *testing.T, dir string) []string {
 }
 
 // startServer runs rovd server in the background with rec as the RTR
-// server and returns a channel with its exit status.
+// server (forwarding to the one rec.wrap builds, if set) and returns a
+// channel with its exit status.
 func startServer(t *testing.T, rec *recorder, args ...string) (<-chan int, *bytes.Buffer) {
 	t.Helper()
-	restore := cli.SetPublisher(func(*config.Config, *slog.Logger) server.Publisher { return rec })
+	restore := cli.SetPublisher(func(cfg *config.Config, log *slog.Logger) server.Publisher {
+		if rec.wrap != nil {
+			rec.inner = rec.wrap(cfg, log)
+		}
+		return rec
+	})
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
