@@ -473,7 +473,9 @@ func TestSerialNotifyRateLimited(t *testing.T) {
 // reads. Publish, other routers' full tables and their notifies go on;
 // the stalled router is dropped after the write timeout.
 func TestStalledRouter(t *testing.T) {
-	srv, addr := startServer(t, rtrfast.Config{WriteTimeout: 2 * time.Second})
+	// The write timeout must leave the reading router, slow under the
+	// race detector on a busy machine, time for each 256 KiB write.
+	srv, addr := startServer(t, rtrfast.Config{WriteTimeout: 6 * time.Second})
 	big := bigSet(300000, 1) // about 7 MB per full table: more than the socket buffers hold
 	srv.Publish(big)
 
@@ -492,7 +494,7 @@ func TestStalledRouter(t *testing.T) {
 	}
 	srv.Publish(bigSet(300001, 1))
 	c.expect(1, rtrfast.TypeSerialNotify)
-	deadline := time.Now().Add(ioTimeout)
+	deadline := time.Now().Add(2 * ioTimeout)
 	for srv.Stats().SlowClosed == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the stalled router was not dropped: %+v", srv.Stats())
