@@ -80,8 +80,15 @@ bench-world: build
 
 # The main job on an embedded default: generate a small RPKI world from
 # the committed test keys, inspect what it contains, serve it on loopback
-# (127.0.0.1:8443 and :8873) and fetch it into a store. Later issues grow
-# this into validate and serve.
+# (127.0.0.1:8443 and :8873), fetch it into a store, validate it with
+# rovd vrps, and end with rovd server on it: RTR on DEMO_RTR, the HTTP
+# service on DEMO_HTTP with the status page at /ui, a run every
+# DEMO_REFRESH seconds, until Ctrl-C, which also stops the world's
+# servers. Set DEMO_HTTP or DEMO_RTR if those ports are taken.
+DEMO_HTTP    ?= 127.0.0.1:8323
+DEMO_RTR     ?= 127.0.0.1:3323
+DEMO_REFRESH ?= 60
+
 demo: build
 	./rovd-bench world --preset small -o $(DEMO_DIR)/world
 	@echo
@@ -102,18 +109,29 @@ demo: build
 	./rovd-bench fetch --store $(DEMO_DIR)/store $(DEMO_DIR)/world
 	./rovd-bench fetch --rsync --store $(DEMO_DIR)/store-rsync $(DEMO_DIR)/world
 	@echo "== rovd vrps: fetch the served world, validate it, and summarise the VRPs"
+	@# The world's servers run in the background until this shell exits.
+	@# Ctrl-C reaches rovd server, which stops gracefully; the INT trap then
+	@# exits the shell, whose EXIT trap stops the world's servers.
 	@rm -rf $(DEMO_DIR)/repository; \
 	 ./rovd-bench serve $(DEMO_DIR)/world > $(DEMO_DIR)/serve.log 2>&1 & pid=$$!; \
-	 trap "kill $$pid 2>/dev/null" EXIT; \
+	 trap "kill $$pid 2>/dev/null; wait $$pid" EXIT; trap "exit 130" INT TERM; \
 	 for i in $$(seq 100); do grep -q '^serving' $(DEMO_DIR)/serve.log && break; sleep 0.1; done; \
 	 ./rovd -r $(DEMO_DIR)/repository -t $(DEMO_DIR)/world/tals --allow-dubious-hosts \
 	   --rrdp-root-cert $(DEMO_DIR)/world/serve/ca.pem -q vrps -f summary && \
 	 ./rovd -r $(DEMO_DIR)/repository -t $(DEMO_DIR)/world/tals -q vrps -n -f csv -o $(DEMO_DIR)/vrps.csv && \
 	 tail -n +2 $(DEMO_DIR)/vrps.csv | sort > $(DEMO_DIR)/vrps.sorted && \
 	 tail -n +2 $(DEMO_DIR)/world/truth/vrps.csv | sort | cmp -s - $(DEMO_DIR)/vrps.sorted && \
-	 echo "$$(wc -l < $(DEMO_DIR)/vrps.sorted) VRPs in $(DEMO_DIR)/vrps.csv, exactly the world's ground truth"
-	@echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; rovd -v vrps shows"
-	@echo " the warnings they cause)"
+	 echo "$$(wc -l < $(DEMO_DIR)/vrps.sorted) VRPs in $(DEMO_DIR)/vrps.csv, exactly the world's ground truth" && \
+	 echo "(the world has deliberate faults, see $(DEMO_DIR)/world/truth/faults.json; rovd -v vrps shows" && \
+	 echo " the warnings they cause)" && \
+	 echo && \
+	 echo "== rovd server on the served world: a validation run every $(DEMO_REFRESH) s, RTR on $(DEMO_RTR)" && \
+	 echo "   status page:  http://$(DEMO_HTTP)/ui" && \
+	 echo "   also /status, /metrics, /json, ... on http://$(DEMO_HTTP)/; kill -USR1 $$pid changes 1% of the world" && \
+	 echo "   Ctrl-C stops rovd server and the world's servers" && \
+	 ./rovd -r $(DEMO_DIR)/repository -t $(DEMO_DIR)/world/tals --allow-dubious-hosts \
+	   --rrdp-root-cert $(DEMO_DIR)/world/serve/ca.pem --enable-aspa --enable-bgpsec -q \
+	   server --refresh $(DEMO_REFRESH) --http $(DEMO_HTTP) --rtr $(DEMO_RTR)
 
 # The .deb and .rpm of packaging/ (see packaging/README.md), built into
 # DIST from the static rovd by nfpm at a pinned version, installed into

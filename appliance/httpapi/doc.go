@@ -34,11 +34,17 @@
 //   - /status: the same figures as plain text, one "key: value" a line.
 //   - /log: the log of the last validation run.
 //   - /version: the version string.
+//   - /ui (ours): a status page for people, one self-contained HTML
+//     page (ui.html, embedded) whose script draws /ui/data.json: the
+//     figures of /status in JSON plus the serial, VRP, ASPA and router
+//     key counts and run time of the last 50 runs for its chart. The
+//     page is served with a Content-Security-Policy that lets it load
+//     nothing but its own data; /ui/ redirects to it.
 //
 // Only GET and HEAD are served (405 otherwise); unknown paths get 404;
 // data paths answer 503 until the first Snapshot is published. Errors of
-// the API paths (/api/..., /validity, /json-delta) have a JSON body
-// {"error": "..."}, others plain text, as in Routinator.
+// the API paths (/api/..., /validity, /json-delta, /ui/data.json) have a
+// JSON body {"error": "..."}, others plain text, as in Routinator.
 //
 // # Metric names
 //

@@ -14,6 +14,9 @@ func (s *Service) SetTweak(f func(*fasthttp.Server)) { s.tweak = f }
 // OpenConns returns the number of HTTP connections open now.
 func (s *Service) OpenConns() uint64 { return s.connsOpened.Load() - s.connsClosed.Load() }
 
+// UIRuns is how many runs /ui/data.json lists.
+const UIRuns = uiRuns
+
 var (
 	EtagMatches = etagMatches
 	AcceptsGzip = acceptsGzip

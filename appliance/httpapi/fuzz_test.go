@@ -13,7 +13,8 @@ import (
 // FuzzRequest sends arbitrary request URIs and conditional and encoding
 // headers to the handler. Whatever comes in, the answer has a status
 // the service uses, an error of an API path is the JSON {"error": ...},
-// and a JSON answer (validity, json-delta, the json formats) parses.
+// and a JSON answer (validity, json-delta, the json formats, the data
+// of /ui) parses.
 func FuzzRequest(f *testing.F) {
 	for _, uri := range []string{
 		"/csv", "/json?select-asn=AS64496&select-prefix=192.0.2.0/24", "/jsonext", "/slurm",
@@ -21,6 +22,7 @@ func FuzzRequest(f *testing.F) {
 		"/validity?asn=1&prefix=10.0.0.0/8", "/validity?asn=&prefix=%2f",
 		"/json-delta", "/json-delta?session=4660&serial=7", "/json-delta?session=4660&serial=6",
 		"/status", "/metrics", "/api/v1/origins/?x", "/%00", "/api/v1/validity//",
+		"/ui", "/ui/", "/ui/data.json", "/ui/data.json?x=1",
 	} {
 		f.Add(uri, `"1234-7"`, "gzip", "")
 	}
@@ -50,7 +52,7 @@ func FuzzRequest(f *testing.F) {
 		s.Handle(&ctx)
 		code := ctx.Response.StatusCode()
 		switch code {
-		case 200, 304, 400, 404:
+		case 200, 301, 304, 400, 404: // 301: /ui/ to /ui
 		default:
 			t.Fatalf("%q: status %d", uri, code)
 		}

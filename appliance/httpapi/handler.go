@@ -113,6 +113,16 @@ func (s *Service) handle(ctx *fasthttp.RequestCtx) {
 		}
 		s.serveDelta(ctx, st)
 		return
+	case "/ui", "/ui/":
+		serveUI(ctx)
+		return
+	case "/ui/data.json":
+		if st == nil {
+			fail(ctx, true, fasthttp.StatusServiceUnavailable, initialValidation)
+			return
+		}
+		s.serveUIData(ctx, st)
+		return
 	case "/validity":
 		if st == nil {
 			fail(ctx, true, fasthttp.StatusServiceUnavailable, initialValidation)

@@ -127,6 +127,10 @@ type state struct {
 
 	taOnce sync.Once
 	tas    []taPayload
+
+	// runs is the history of recent runs for /ui, oldest first, this
+	// state's last.
+	runs []uiRun
 }
 
 // step is the change from one serial to the next.
@@ -189,7 +193,9 @@ func (s *Service) Publish(snap *Snapshot) {
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
 	st := newState(snap, &s.cfg)
-	if prev := s.cur.Load(); prev != nil && prev.snap.Session == snap.Session {
+	prev := s.cur.Load()
+	recordRun(st, prev)
+	if prev != nil && prev.snap.Session == snap.Session {
 		// Serials wrap (RFC 1982): the distance is a modular difference.
 		switch snap.Serial - prev.snap.Serial {
 		case 0:
