@@ -78,6 +78,9 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer closeLog()
+	// What each run logs is kept for the HTTP service's /log too.
+	runLog := newRunLog(log.Handler())
+	log = slog.New(runLog)
 	if g.cfg.Detach {
 		log.Warn("--detach and the daemon options take no effect yet: running in the foreground")
 	}
@@ -155,7 +158,7 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 	if len(httpListeners) > 0 {
 		// The HTTP service listens from the start: until the first set
 		// its data paths answer 503, /status and /version work.
-		web = newHTTPService(&g.cfg, log, pub)
+		web = newHTTPService(&g.cfg, log, runLog, pub)
 		opt.Published = web.published
 	}
 	srv := server.New(src, pub, opt)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -18,13 +19,14 @@ import (
 type httpService struct {
 	api *httpapi.Service
 	rtr *rtrfast.Server // nil when the RTR server is another kind (tests)
+	log *runLog
 	wg  sync.WaitGroup
 }
 
-func newHTTPService(cfg *config.Config, log *slog.Logger, pub server.Publisher) *httpService {
+func newHTTPService(cfg *config.Config, log *slog.Logger, runLog *runLog, pub server.Publisher) *httpService {
 	hc := httpapi.FromConfig(cfg, Version())
 	hc.Logger = log
-	h := &httpService{api: httpapi.New(hc)}
+	h := &httpService{api: httpapi.New(hc), log: runLog}
 	if rs, ok := pub.(*rtrfast.Server); ok {
 		h.rtr = rs
 		h.api.SetRTRStats(func() httpapi.RTRStats { return rtrStats(rs.Stats()) })
@@ -67,7 +69,54 @@ func (h *httpService) published(upd *server.Update, _ bool) {
 		st := h.rtr.Stats()
 		snap.Session, snap.Serial = st.SessionIDs[1], uint32(st.Serial)
 	}
+	snap.Log = h.log.take()
 	h.api.Publish(snap)
+}
+
+// runLog keeps what is logged between two publications, at the
+// configured level and in the text format, for /log: the last run's log,
+// as the manual has it. It passes every record on to the configured
+// handler.
+type runLog struct {
+	slog.Handler
+	text slog.Handler
+	mu   *sync.Mutex
+	buf  *bytes.Buffer
+}
+
+// runLogLimit bounds the log kept for /log; beyond it, lines are only
+// passed on.
+const runLogLimit = 4 << 20
+
+func newRunLog(next slog.Handler) *runLog {
+	buf := &bytes.Buffer{}
+	return &runLog{Handler: next, text: slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}), mu: &sync.Mutex{}, buf: buf}
+}
+
+func (h *runLog) Handle(ctx context.Context, r slog.Record) error {
+	h.mu.Lock()
+	if h.buf.Len() < runLogLimit {
+		_ = h.text.Handle(ctx, r) // a buffer write does not fail
+	}
+	h.mu.Unlock()
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *runLog) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &runLog{Handler: h.Handler.WithAttrs(attrs), text: h.text.WithAttrs(attrs), mu: h.mu, buf: h.buf}
+}
+
+func (h *runLog) WithGroup(name string) slog.Handler {
+	return &runLog{Handler: h.Handler.WithGroup(name), text: h.text.WithGroup(name), mu: h.mu, buf: h.buf}
+}
+
+// take returns what was logged since the last take.
+func (h *runLog) take() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := bytes.Clone(h.buf.Bytes())
+	h.buf.Reset()
+	return out
 }
 
 // serve answers HTTP on each listener until ctx ends.

@@ -24,7 +24,7 @@ func TestServerHTTP(t *testing.T) {
 	}
 	httpAddr := l.Addr().String()
 	l.Close()
-	args := []string{"-r", t.TempDir(), "-t", srv.TALDir(), "--allow-dubious-hosts", "--rrdp-root-cert", srv.CAFile(), "-q",
+	args := []string{"-r", t.TempDir(), "-t", srv.TALDir(), "--allow-dubious-hosts", "--rrdp-root-cert", srv.CAFile(),
 		"server", "--rtr", "127.0.0.1:0", "--http", httpAddr, "--refresh", "86400"}
 	rec := newRecorder()
 	done, stderr := startServer(t, rec, args...)
@@ -60,6 +60,14 @@ func TestServerHTTP(t *testing.T) {
 	}
 	if code, b := get("/metrics"); code != http.StatusOK || !strings.Contains(b, "routinator_") {
 		t.Errorf("/metrics: %d %.200s", code, b)
+	}
+	// The run's log at the configured level: the small world's faults
+	// give warnings.
+	if code, b := get("/log"); code != http.StatusOK || !strings.Contains(b, "level=WARN") {
+		t.Errorf("/log: %d %.200s", code, b)
+	}
+	if code, b := get("/ui"); code != http.StatusOK || !strings.Contains(b, "<html") {
+		t.Errorf("/ui: %d %.100s", code, b)
 	}
 	kill(t, syscall.SIGTERM)
 	exited(t, done, stderr)
