@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -173,7 +174,8 @@ func (l *Log) File() string {
 }
 
 // SetFile changes the path the next Reopen opens: after chroot, the
-// same file's path under the new root. Without a log file it does
+// same file's path under the new root; "" when the file cannot be
+// reached any more, and Reopen then fails. Without a log file it does
 // nothing.
 func (l *Log) SetFile(path string) {
 	if l.file == nil {
@@ -221,6 +223,9 @@ func (r *reopenFile) Write(p []byte) (int, error) {
 func (r *reopenFile) reopen() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.path == "" {
+		return errors.New("log-file: cannot be reopened: no path reaches it")
+	}
 	f, err := openLogFile(r.path)
 	if err != nil {
 		return fmt.Errorf("log-file: %w", err)

@@ -239,6 +239,10 @@ func TestReopen(t *testing.T) {
 	if err := l.Reopen(); err == nil || !strings.Contains(err.Error(), "log-file: open") {
 		t.Errorf("reopen in a missing directory: %v", err)
 	}
+	l.SetFile("")
+	if err := l.Reopen(); err == nil || !strings.Contains(err.Error(), "cannot be reopened") {
+		t.Errorf("reopen without a path: %v", err)
+	}
 	l.Logger.Info("kept")
 	l.Close()
 	l.Logger.Info("after close") // dropped, no panic
