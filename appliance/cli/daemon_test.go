@@ -204,3 +204,32 @@ func TestPIDFile(t *testing.T) {
 		t.Errorf("pid file in a missing directory: %v", err)
 	}
 }
+
+// TestServerPIDFileForeground checks that the server in the foreground
+// takes its pid file too, and fails at start when another holds it.
+func TestServerPIDFileForeground(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rovd.pid")
+	remove, err := cli.LockPIDFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	status, _, errs := rovd(t, "-t", dir, "-r", t.TempDir(), "server", "--pid-file", path)
+	want := fmt.Sprintf("rovd server: pid-file %s: locked by process %d: is rovd running already?\n", path, os.Getpid())
+	if status != cli.ExitError || errs != want {
+		t.Errorf("status %d, %q; want 1, %q", status, errs, want)
+	}
+	remove()
+
+	// Free, the file is taken, and removed when the server stops (here
+	// at once: the directory has no TALs). --chroot is ignored without
+	// --detach: it would fail, the repository lying outside.
+	status, _, errs = rovd(t, "-t", dir, "-r", t.TempDir(), "server", "--pid-file", path, "--chroot", filepath.Join(dir, "none"))
+	if status != cli.ExitError || !strings.Contains(errs, "no TALs") {
+		t.Errorf("status %d, %q; want 1 and no TALs", status, errs)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("pid file after the server stopped: %v", err)
+	}
+}
