@@ -182,6 +182,13 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		opt.RunName = "validation run"
 		opt.FirstRunFatal = true
 	}
+	if r, ok := src.(server.Reloader); ok && pipe != nil {
+		// The commonest mistake, a TAL directory without TALs, shows on
+		// the terminal rather than in the log after the start.
+		if err := r.Reload(); err != nil {
+			return fail(err)
+		}
+	}
 	pub := newPublisher(&g.cfg, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -196,13 +203,6 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 	if web != nil {
 		web.watchGuard(srv)
 		web.serve(ctx, log, httpListeners)
-	}
-	if r, ok := src.(server.Reloader); ok && pipe != nil {
-		// The commonest mistake, a TAL directory without TALs, shows on
-		// the terminal rather than in the log after the start.
-		if err := r.Reload(); err != nil {
-			return fail(err)
-		}
 	}
 	st.done()
 	err = srv.Run(ctx)
