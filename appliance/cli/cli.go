@@ -33,6 +33,8 @@ func Version() string { return version }
 // globals holds the options that come before the command.
 type globals struct {
 	cfg config.Config
+	// args are Main's arguments, for the server's daemon to start with.
+	args []string
 }
 
 // logger builds the process's logger from the logging settings; the
@@ -67,7 +69,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	// Options end at the command; what follows belongs to it.
 	fs.SetInterspersed(false)
-	g := globals{cfg: config.Defaults()}
+	g := globals{cfg: config.Defaults(), args: args}
 	help := fs.BoolP("help", "h", false, "print this help")
 	showVersion := fs.BoolP("version", "V", false, "print the version")
 	g.cfg.Flags(fs)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -63,3 +65,44 @@ func SetBeforeValidation(f func()) (restore func()) {
 
 // StateFile is the name of the server's state file.
 const StateFile = stateFile
+
+// Settle runs the daemon's change of directory, root, group and user on
+// c with recording stand-ins for the system calls, running as euid, the
+// call named fail failing. It returns the calls made, in order.
+func Settle(c *config.Config, uid, gid, euid int, fail string) ([]string, error) {
+	var calls []string
+	rec := func(name string, arg any) error {
+		calls = append(calls, fmt.Sprintf("%s %v", name, arg))
+		if name == fail {
+			return errors.New("refused")
+		}
+		return nil
+	}
+	sys := daemonSys{
+		chdir:     func(dir string) error { return rec("chdir", dir) },
+		chroot:    func(dir string) error { return rec("chroot", dir) },
+		setgroups: func(gids []int) error { return rec("setgroups", gids) },
+		setgid:    func(gid int) error { return rec("setgid", gid) },
+		setuid:    func(uid int) error { return rec("setuid", uid) },
+		geteuid:   func() int { return euid },
+	}
+	err := settle(c, ids{uid: uid, gid: gid}, sys)
+	return calls, err
+}
+
+// LookupIDs returns the user and group IDs of --user and --group, -1
+// for one not given.
+func LookupIDs(userName, groupName string) (uid, gid int, err error) {
+	id, err := lookupIDs(userName, groupName)
+	return id.uid, id.gid, err
+}
+
+// LockPIDFile locks the pid file at path as the server does; remove
+// removes and unlocks it.
+func LockPIDFile(path string) (remove func(), err error) {
+	p, err := lockPIDFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return func() { p.remove(slog.New(slog.DiscardHandler)) }, nil
+}

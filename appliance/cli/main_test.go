@@ -7,7 +7,8 @@ import (
 )
 
 // TestMain gives the tests an empty home directory, so that none reads
-// a $HOME/.rovd.conf of the machine.
+// a $HOME/.rovd.conf of the machine, and removes the rovd binary that
+// the daemon tests build.
 func TestMain(m *testing.M) {
 	home, err := os.MkdirTemp("", "rovd-cli-home")
 	if err != nil {
@@ -17,5 +18,6 @@ func TestMain(m *testing.M) {
 	os.Setenv("HOME", home)
 	code := m.Run()
 	os.RemoveAll(home)
+	removeRovdBinary()
 	os.Exit(code)
 }

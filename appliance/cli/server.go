@@ -14,6 +14,7 @@ import (
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/listen"
+	"github.com/rovd/rovd/appliance/logging"
 	"github.com/rovd/rovd/appliance/relay"
 	"github.com/rovd/rovd/appliance/runner"
 	"github.com/rovd/rovd/appliance/server"
@@ -61,7 +62,8 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 			"JSON VRP list. It listens once the first run has ended, or at once when\n"+
 			"the set published before a restart is at most expire seconds old.\n"+
 			"SIGUSR1 starts a run at once, SIGUSR2 publishes a set that\n"+
-			"--max-vrp-drop holds back, SIGINT and SIGTERM stop the server.",
+			"--max-vrp-drop holds back, SIGHUP reopens the log file, SIGINT and\n"+
+			"SIGTERM stop the server. With -d it runs as a daemon.",
 		args, stdout, stderr, g.cfg.ServerFlags)
 	if done {
 		return status
@@ -73,22 +75,50 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 	if err := g.cfg.ResolveServer(fs.Changed); err != nil {
 		return fail(err)
 	}
-	log, closeLog, err := g.logger(stderr)
+	pipe, err := daemonPipe()
 	if err != nil {
 		return fail(err)
 	}
-	defer closeLog()
+	if g.cfg.Detach && pipe == nil {
+		if g.cfg.ListenSystemd {
+			// systemd's sockets belong to this process: a daemon
+			// started anew could not take them.
+			return fail(errors.New("--detach and --listen-systemd exclude each other: under systemd, rovd runs in the foreground"))
+		}
+		return detach(g.args, stderr)
+	}
+	// From here on, a daemon reports errors to the terminal through the
+	// pipe until it has started.
+	st := &startup{pipe: pipe, stderr: stderr}
+	fail = st.fail
+	lg, err := logging.Open(g.cfg.Logging(), stderr)
+	if err != nil {
+		if g.cfg.Detach && (g.cfg.Log == "" || g.cfg.Log == "default") {
+			err = fmt.Errorf("%w (detached, rovd logs to syslog unless --logfile or the log key says otherwise)", err)
+		}
+		return fail(err)
+	}
+	defer lg.Close()
+	log := lg.Logger
 	// What each run logs is kept for the HTTP service's /log too.
 	runLog := newRunLog(log.Handler())
 	log = slog.New(runLog)
-	if g.cfg.Detach {
-		log.Warn("--detach and the daemon options take no effect yet: running in the foreground")
+	st.log = log
+	var pid *pidFile
+	if g.cfg.PIDFile != "" {
+		if pid, err = lockPIDFile(g.cfg.PIDFile); err != nil {
+			return fail(err)
+		}
+		defer pid.remove(log)
 	}
 	// Signals are taken from here on: none may end the process while the
 	// state file or the store is written.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
+	if lg.File() != "" || g.cfg.Detach {
+		defer reopenOnHUP(lg)()
+	}
 
 	ls, err := listen.Prepare(listen.FromConfig(&g.cfg, log))
 	if err != nil {
@@ -98,6 +128,20 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 	httpListeners, err := ls.OpenHTTP()
 	if err != nil {
 		return fail(err)
+	}
+	switch {
+	case g.cfg.Detach:
+		// A daemon binds every address before it reports its start and
+		// before it gives up its privileges (ports below 1024 need
+		// them); routers that connect early wait for the first set.
+		if err := ls.Bind(); err != nil {
+			return fail(err)
+		}
+		if err := becomeDaemon(&g.cfg, lg, pid, osDaemonSys); err != nil {
+			return fail(err)
+		}
+	case daemonOptions(&g.cfg):
+		log.Info("working-dir, chroot, user and group take effect only with --detach")
 	}
 
 	opt := server.Options{
@@ -151,6 +195,13 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		opt.RunName = "validation run"
 		opt.FirstRunFatal = true
 	}
+	if r, ok := src.(server.Reloader); ok && pipe != nil {
+		// The commonest mistake, a TAL directory without TALs, shows on
+		// the terminal rather than in the log after the start.
+		if err := r.Reload(); err != nil {
+			return fail(err)
+		}
+	}
 	pub := newPublisher(&g.cfg, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -166,6 +217,7 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		web.watchGuard(srv)
 		web.serve(ctx, log, httpListeners)
 	}
+	st.done()
 	err = srv.Run(ctx)
 	cancel()
 	if web != nil {
@@ -175,4 +227,38 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return ExitOK
+}
+
+// reopenOnHUP reopens the log file on each SIGHUP, so that logrotate
+// can rename it, until the returned function is called. A daemon
+// without a log file ignores SIGHUP rather than end on it.
+func reopenOnHUP(lg *logging.Log) (stop func()) {
+	hasFile := lg.File() != ""
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-hup:
+				switch err := lg.Reopen(); {
+				case !hasFile:
+					lg.Logger.Debug("SIGHUP: no log file to reopen")
+				case err != nil:
+					lg.Logger.Error("SIGHUP: log file not reopened", "err", err)
+				default:
+					lg.Logger.Info("SIGHUP: log file reopened")
+				}
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(quit)
+		<-done
+	}
 }

@@ -66,6 +66,8 @@ type Listeners struct {
 	// systemdRTR are systemd's RTR sockets, not yet handed out by Open.
 	systemdRTR []net.Listener
 	http       []net.Listener
+	// bound are the RTR listeners Bind bound, for Open to hand out.
+	bound []net.Listener
 	// opened are all listeners handed out, for Close.
 	opened []net.Listener
 }
@@ -164,11 +166,32 @@ func (ls *Listeners) OpenHTTP() ([]net.Listener, error) {
 	return out, nil
 }
 
+// Bind binds the RTR addresses now instead of in Open, which then hands
+// out these listeners: a daemon binds before it gives up its privileges
+// (a port below 1024 needs them). Until Open's caller serves them,
+// connections wait in the backlog. On error nothing stays bound.
+func (ls *Listeners) Bind() error {
+	if ls.bound != nil {
+		return nil
+	}
+	out, err := ls.Open()
+	if err != nil {
+		return err
+	}
+	ls.bound = out
+	return nil
+}
+
 // Open binds the RTR addresses and returns every RTR listener:
 // systemd's, then rtr-listen's, then rtr-tls-listen's, each accepting
 // connections with the keepalive setting and the TLS ones over TLS. On
 // error it closes what it bound. Close closes the listeners returned.
 func (ls *Listeners) Open() ([]net.Listener, error) {
+	if ls.bound != nil {
+		out := ls.bound
+		ls.bound = nil
+		return out, nil
+	}
 	out := make([]net.Listener, 0, len(ls.systemdRTR)+len(ls.opt.RTR)+len(ls.opt.RTRTLS))
 	for _, l := range ls.systemdRTR {
 		out = append(out, netio.KeepAlive(l, ls.opt.KeepAlive, ls.opt.Logger))

@@ -220,6 +220,67 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// TestBind binds early: a connection made before Open waits in the
+// backlog and is accepted from the listener Open hands out; Close closes
+// it. A busy address fails Bind and leaves nothing bound.
+func TestBind(t *testing.T) {
+	ls, err := listen.Prepare(listen.Options{RTR: []string{"127.0.0.1:0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	if err := ls.Bind(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.Bind(); err != nil { // a second Bind keeps the first
+		t.Fatal(err)
+	}
+	rtr, err := ls.Open()
+	if err != nil || len(rtr) != 1 {
+		t.Fatalf("Open after Bind: %d listeners, %v", len(rtr), err)
+	}
+	c, err := net.Dial("tcp", rtr[0].Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := rtr[0].Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := ls.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if _, err := rtr[0].Accept(); err == nil {
+		t.Error("listener open after Close")
+	}
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeAddr := free.Addr().String()
+	free.Close()
+	ls, err = listen.Prepare(listen.Options{RTR: []string{freeAddr, busy.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.Bind(); err == nil || !strings.Contains(err.Error(), "rtr-listen "+busy.Addr().String()) {
+		t.Errorf("address in use: %v", err)
+	}
+	if l, err := net.Listen("tcp", freeAddr); err != nil {
+		t.Errorf("%s still bound after a failed Bind: %v", freeAddr, err)
+	} else {
+		l.Close()
+	}
+}
+
 // writeCert writes a self-signed certificate for 127.0.0.1 and its key
 // as PEM files and returns their paths and a pool trusting it.
 func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {

@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,16 +89,35 @@ var dialSyslog = func(p syslog.Priority, tag string) (*syslog.Writer, error) {
 	return syslog.New(p, tag)
 }
 
+// Log is a logger together with the target it writes to, for the
+// server: its log file can be reopened (SIGHUP) and moved (chroot).
+type Log struct {
+	// Logger writes to the target.
+	Logger *slog.Logger
+	// file is the log file of target "file", nil for other targets.
+	file  *reopenFile
+	close func()
+}
+
 // New builds the logger o describes. Records go to stderr for the
 // targets "stderr" and "default" (unless o.Daemon). The returned
 // function releases the log file or syslog connection.
 func New(o Options, stderr io.Writer) (*slog.Logger, func(), error) {
+	l, err := Open(o, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.Logger, l.Close, nil
+}
+
+// Open is New for a process that reopens its log file: the server.
+func Open(o Options, stderr io.Writer) (*Log, error) {
 	level, err := ParseLevel(o.Level)
 	if err != nil {
-		return nil, nil, fmt.Errorf("log-level: %w", err)
+		return nil, fmt.Errorf("log-level: %w", err)
 	}
 	if level == levelOff {
-		return slog.New(slog.DiscardHandler), func() {}, nil
+		return &Log{Logger: slog.New(slog.DiscardHandler), close: func() {}}, nil
 	}
 	target := o.Target
 	switch {
@@ -112,31 +132,118 @@ func New(o Options, stderr io.Writer) (*slog.Logger, func(), error) {
 	switch target {
 	case "stderr":
 		h := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
-		return slog.New(h), func() {}, nil
+		return &Log{Logger: slog.New(h), close: func() {}}, nil
 	case "file":
 		if o.File == "" {
-			return nil, nil, fmt.Errorf("log-file: needed for log target \"file\"")
+			return nil, fmt.Errorf("log-file: needed for log target \"file\"")
 		}
-		f, err := os.OpenFile(o.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+		f, err := openLogFile(o.File)
 		if err != nil {
-			return nil, nil, fmt.Errorf("log-file: %w", err)
+			return nil, fmt.Errorf("log-file: %w", err)
 		}
-		h := slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})
-		return slog.New(h), func() { _ = f.Close() }, nil // written unbuffered: nothing is lost on close
+		rf := &reopenFile{path: o.File, f: f}
+		h := slog.NewTextHandler(rf, &slog.HandlerOptions{Level: level})
+		return &Log{Logger: slog.New(h), file: rf, close: rf.close}, nil
 	case "syslog":
 		fac := syslog.LOG_DAEMON
 		if o.Facility != "" {
 			if fac, err = ParseFacility(o.Facility); err != nil {
-				return nil, nil, fmt.Errorf("syslog-facility: %w", err)
+				return nil, fmt.Errorf("syslog-facility: %w", err)
 			}
 		}
 		w, err := dialSyslog(fac|syslog.LOG_WARNING, "rovd")
 		if err != nil {
-			return nil, nil, fmt.Errorf("syslog: %w", err)
+			return nil, fmt.Errorf("syslog: %w", err)
 		}
-		return slog.New(newSyslogHandler(w, level)), func() { _ = w.Close() }, nil
+		return &Log{Logger: slog.New(newSyslogHandler(w, level)), close: func() { _ = w.Close() }}, nil
 	}
-	return nil, nil, fmt.Errorf("log: %w", CheckTarget(o.Target))
+	return nil, fmt.Errorf("log: %w", CheckTarget(o.Target))
+}
+
+// Close releases the log file or syslog connection.
+func (l *Log) Close() { l.close() }
+
+// File returns the path Reopen opens, "" unless the target is a file.
+func (l *Log) File() string {
+	if l.file == nil {
+		return ""
+	}
+	l.file.mu.Lock()
+	defer l.file.mu.Unlock()
+	return l.file.path
+}
+
+// SetFile changes the path the next Reopen opens: after chroot, the
+// same file's path under the new root; "" when the file cannot be
+// reached any more, and Reopen then fails. Without a log file it does
+// nothing.
+func (l *Log) SetFile(path string) {
+	if l.file == nil {
+		return
+	}
+	l.file.mu.Lock()
+	defer l.file.mu.Unlock()
+	l.file.path = path
+}
+
+// Reopen closes the log file and opens its path afresh (creating it),
+// so that a file renamed by logrotate is let go and records go to the
+// new one. If the path cannot be opened the old file stays in use and
+// the error says why. Without a log file Reopen does nothing.
+func (l *Log) Reopen() error {
+	if l.file == nil {
+		return nil
+	}
+	return l.file.reopen()
+}
+
+// reopenFile is a log file that can be swapped for a fresh one while
+// records are written.
+type reopenFile struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File // nil once closed
+}
+
+func openLogFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+}
+
+// Write writes one record; the handler hands over each record in one
+// call. Records written after close are dropped.
+func (r *reopenFile) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return len(p), nil
+	}
+	return r.f.Write(p)
+}
+
+func (r *reopenFile) reopen() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.path == "" {
+		return errors.New("log-file: cannot be reopened: no path reaches it")
+	}
+	f, err := openLogFile(r.path)
+	if err != nil {
+		return fmt.Errorf("log-file: %w", err)
+	}
+	if r.f != nil {
+		_ = r.f.Close() // written unbuffered: nothing is lost on close
+	}
+	r.f = f
+	return nil
+}
+
+func (r *reopenFile) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f != nil {
+		_ = r.f.Close() // written unbuffered: nothing is lost on close
+		r.f = nil
+	}
 }
 
 // dropTime leaves the time out of log lines: a terminal does not need

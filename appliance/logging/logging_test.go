@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,4 +208,134 @@ func read(t *testing.T, conn *net.UnixConn, n int) []string {
 		msgs = append(msgs, strings.TrimSuffix(string(buf[:k]), "\n"))
 	}
 	return msgs
+}
+
+// TestReopen renames the log file as logrotate does and reopens it: the
+// records before go to the renamed file, those after to a new one. A
+// path that cannot be opened keeps the old file.
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "rovd.log")
+	l, err := logging.Open(logging.Options{Level: "info", Target: "file", File: file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.File() != file {
+		t.Errorf("File() = %q, want %q", l.File(), file)
+	}
+	l.Logger.Info("before")
+	rotated := file + ".1"
+	if err := os.Rename(file, rotated); err != nil {
+		t.Fatal(err)
+	}
+	l.Logger.Info("still old")
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	l.Logger.Info("after")
+
+	l.SetFile(filepath.Join(dir, "missing", "rovd.log"))
+	if err := l.Reopen(); err == nil || !strings.Contains(err.Error(), "log-file: open") {
+		t.Errorf("reopen in a missing directory: %v", err)
+	}
+	l.SetFile("")
+	if err := l.Reopen(); err == nil || !strings.Contains(err.Error(), "cannot be reopened") {
+		t.Errorf("reopen without a path: %v", err)
+	}
+	l.Logger.Info("kept")
+	l.Close()
+	l.Logger.Info("after close") // dropped, no panic
+
+	for _, tc := range []struct {
+		path      string
+		want, not []string
+	}{
+		{rotated, []string{"msg=before", `msg="still old"`}, []string{"msg=after", "msg=kept"}},
+		{file, []string{"msg=after", "msg=kept"}, []string{"msg=before", "close"}},
+	} {
+		data, err := os.ReadFile(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(data), w) {
+				t.Errorf("%s lacks %s:\n%s", tc.path, w, data)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(string(data), w) {
+				t.Errorf("%s has %s:\n%s", tc.path, w, data)
+			}
+		}
+	}
+}
+
+// TestReopenWithoutFile checks that the targets without a file ignore
+// Reopen and SetFile.
+func TestReopenWithoutFile(t *testing.T) {
+	var stderr bytes.Buffer
+	l, err := logging.Open(logging.Options{Level: "warn", Target: "stderr"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.SetFile("/nonexistent/x")
+	if err := l.Reopen(); err != nil || l.File() != "" {
+		t.Errorf("Reopen: %v, File %q", err, l.File())
+	}
+	l.Logger.Warn("hello")
+	if !strings.Contains(stderr.String(), "msg=hello") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+// TestReopenWhileLogging reopens the file while other goroutines log:
+// every record lands whole in one of the files (run with -race).
+func TestReopenWhileLogging(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "rovd.log")
+	l, err := logging.Open(logging.Options{Level: "info", Target: "file", File: file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, records, rotations = 4, 200, 5
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range records {
+				l.Logger.Info("record", "w", w, "i", i)
+			}
+		})
+	}
+	for i := range rotations {
+		if err := os.Rename(file, fmt.Sprintf("%s.%d", file, i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Reopen(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	l.Close()
+	files, _ := filepath.Glob(file + "*")
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			if line == "" {
+				continue
+			}
+			if !strings.HasPrefix(line, "time=") || !strings.Contains(line, "msg=record w=") {
+				t.Errorf("torn line in %s: %q", f, line)
+			}
+			n++
+		}
+	}
+	if n != writers*records {
+		t.Errorf("%d records in %d files, want %d", n, len(files), writers*records)
+	}
 }
