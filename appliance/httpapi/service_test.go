@@ -2,14 +2,9 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"testing"
@@ -19,6 +14,7 @@ import (
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/httpapi"
+	"github.com/rovd/rovd/appliance/internal/selfsigned"
 	"github.com/rovd/rovd/appliance/runner"
 	"github.com/rovd/rovd/engine"
 	"github.com/rovd/rovd/engine/payload"
@@ -98,32 +94,12 @@ func TestServeTwoListeners(t *testing.T) {
 // TestServeTLS serves HTTPS through a TLS listener, as the server does
 // for http-tls-listen.
 func TestServeTLS(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "rovd test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tlsCert, cert, _ := selfsigned.Loopback(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{tlsCert}})
 	s := httpapi.New(fixtureConfig())
 	s.Publish(fixture())
 	ctx, cancel := context.WithCancel(context.Background())
