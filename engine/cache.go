@@ -40,15 +40,16 @@ import (
 // validated only from its last good copy, is validated in full every
 // run.
 //
-// Validity chains are kept relative to the point: what its manifest and
-// CRL allow, and each object's own validity. A hit intersects them with
-// the chain of the CA above as it is now, so a parent's new manifest
-// (which moves the chain of everything below it) costs its children no
-// miss.
+// An entry that no longer holds still saves work: a changed point
+// usually keeps most of its files, and a signature depends only on the
+// signed bytes and the key. So the entry notes the hash of the CA's key
+// and which files were valid; the new validation of the point skips the
+// signature checks of a file with the same hash under the same key, and
+// runs every other check.
 
 // cacheVersion changes whenever the encoding or the rules behind it
 // change, so that an older rovd's entries are never reused.
-const cacheVersion = 5
+const cacheVersion = 6
 
 // cacheEntry is one point's cached result.
 type cacheEntry struct {
@@ -57,20 +58,25 @@ type cacheEntry struct {
 	manifest    [32]byte
 	stamp       store.Stamp      // of the repository when its files were read
 	chain       payload.Validity // the point's own: its manifest and CRL
-	files       []cachedFile
-	sources     []cachedSource
-	vrps        []cachedVRP
-	aspas       []cachedASPA
-	keys        []cachedKey
-	children    []cachedChild
-	findings    []Finding
-	counts      []cachedCount
-	stale       int // stale manifests and CRLs accepted
+	// signer is the hash of the CA's public key, under which the files
+	// marked verified had their signatures checked.
+	signer   [32]byte
+	files    []cachedFile
+	sources  []cachedSource
+	vrps     []cachedVRP
+	aspas    []cachedASPA
+	keys     []cachedKey
+	children []cachedChild
+	findings []Finding
+	counts   []cachedCount
+	stale    int // stale manifests and CRLs accepted
 }
 
 type cachedFile struct {
 	name string
 	hash [32]byte
+	// verified says the file was valid, so its signatures verified.
+	verified bool
 }
 
 // cachedSource is an object that yields payload. Its chain is the
@@ -144,6 +150,58 @@ func boolByte(b bool) byte {
 	return 0
 }
 
+// keyHash identifies a CA's public key for verifiedBefore.
+func keyHash(c *rpki.Certificate) [32]byte { return sha256.Sum256(c.SPKI) }
+
+// verifiedBefore returns the hashes of the objects whose signatures the
+// point's last cache entry saw verify under the key of the CA now
+// issuing them (its manifest and its valid files), or nil.
+func verifiedBefore(v *store.View, mftURI string, signer [32]byte) map[[32]byte]bool {
+	sum := v.Cached(mftURI)
+	if sum == nil {
+		return nil
+	}
+	k := knownSignatures{signer: signer}
+	if err := readEntry(sum, func() []byte { return v.CachedDetail(mftURI) }, &k); err != nil {
+		return nil
+	}
+	return k.known
+}
+
+// knownSignatures is the entry visitor of verifiedBefore.
+type knownSignatures struct {
+	signer [32]byte
+	known  map[[32]byte]bool
+}
+
+func (k *knownSignatures) header(h *entryHeader) (holds, checkFiles bool) {
+	if h.signer != k.signer {
+		return false, false
+	}
+	k.known = map[[32]byte]bool{h.manifest: true}
+	return true, true
+}
+
+func (k *knownSignatures) file(_ []byte, hash [32]byte, verified bool) bool {
+	if verified {
+		k.known[hash] = true
+	}
+	return true
+}
+
+func (k *knownSignatures) payload() bool                   { return false }
+func (k *knownSignatures) vrpCount(int)                    {}
+func (k *knownSignatures) sources(int)                     {}
+func (k *knownSignatures) source([]byte, payload.Validity) {}
+func (k *knownSignatures) vrps(int)                        {}
+func (k *knownSignatures) vrp(payload.VRP, uint32)         {}
+func (k *knownSignatures) aspa(payload.ASPA, uint32)       {}
+func (k *knownSignatures) key(payload.RouterKey, uint32)   {}
+func (k *knownSignatures) child(cachedChild)               {}
+func (k *knownSignatures) finding(Finding)                 {}
+func (k *knownSignatures) count(cachedCount)               {}
+func (k *knownSignatures) stale(int)                       {}
+
 // fromCache returns the point's cached result if it still holds, with
 // its findings and counts replayed into log; nil means validate it.
 func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Objects, log *pointLog, withPayload bool) *pointResult {
@@ -207,7 +265,7 @@ func (r *replayer) header(h *entryHeader) (holds, checkFiles bool) {
 	return ok && cur == h.manifest, true
 }
 
-func (r *replayer) file(name []byte, hash [32]byte) bool {
+func (r *replayer) file(name []byte, hash [32]byte, _ bool) bool {
 	if r.hashes == nil {
 		r.hashes = r.objs.Hashes(r.t.cert.CARepository)
 	}
@@ -332,6 +390,7 @@ func encodeEntry(e *cacheEntry) (summary, detail []byte) {
 	b = binary.AppendVarint(b, e.until)
 	b = append(b, e.fingerprint[:]...)
 	b = append(b, e.manifest[:]...)
+	b = append(b, e.signer[:]...)
 	b = binary.AppendUvarint(b, e.stamp.Gen)
 	b = binary.AppendUvarint(b, e.stamp.Seq)
 	b = appendValidity(b, e.chain)
@@ -370,6 +429,7 @@ func encodeEntry(e *cacheEntry) (summary, detail []byte) {
 	for _, f := range e.files {
 		b = appendString(b, f.name)
 		b = append(b, f.hash[:]...)
+		b = append(b, boolByte(f.verified))
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.sources)))
 	for _, s := range e.sources {
@@ -560,10 +620,10 @@ func (d *decoder) resources() rpki.Resources {
 
 // entryHeader is the fixed start of an entry.
 type entryHeader struct {
-	from, until           int64
-	fingerprint, manifest [32]byte
-	stamp                 store.Stamp
-	chain                 payload.Validity
+	from, until                   int64
+	fingerprint, manifest, signer [32]byte
+	stamp                         store.Stamp
+	chain                         payload.Validity
 }
 
 // entryVisitor receives an entry's parts as readEntry decodes them, so
@@ -578,7 +638,7 @@ type entryVisitor interface {
 	stale(n int)
 	vrpCount(n int)
 	// file checks one listed file; false stops the read.
-	file(name []byte, hash [32]byte) bool
+	file(name []byte, hash [32]byte, verified bool) bool
 	// payload says whether to read the payload; the read ends here if
 	// not.
 	payload() bool
@@ -600,7 +660,7 @@ func readEntry(summary []byte, detail func() []byte, v entryVisitor) error {
 	if d.byte() != cacheVersion {
 		return errBadEntry
 	}
-	h := entryHeader{from: d.varint(), until: d.varint(), fingerprint: d.hash(), manifest: d.hash(),
+	h := entryHeader{from: d.varint(), until: d.varint(), fingerprint: d.hash(), manifest: d.hash(), signer: d.hash(),
 		stamp: store.Stamp{Gen: d.uvarint(), Seq: d.uvarint()}, chain: d.validity()}
 	if d.err != nil {
 		return d.err
@@ -649,11 +709,11 @@ func readEntry(summary []byte, detail func() []byte, v entryVisitor) error {
 		return errBadEntry
 	}
 	for range d.count() {
-		name, hash := d.bytes(d.count()), d.hash()
+		name, hash, verified := d.bytes(d.count()), d.hash(), d.byte() == 1
 		if d.err != nil {
 			return d.err
 		}
-		if checkFiles && !v.file(name, hash) {
+		if checkFiles && !v.file(name, hash, verified) {
 			return errMiss
 		}
 	}

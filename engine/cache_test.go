@@ -17,9 +17,9 @@ func sampleEntry() *cacheEntry {
 	v := payload.Validity{NotBefore: time.Unix(1700000000, 0).UTC(), NotAfter: time.Unix(1800000000, 0).UTC()}
 	return &cacheEntry{
 		from: 1700000100, until: 1700086400,
-		fingerprint: [32]byte{1, 2, 3}, manifest: [32]byte{4, 5, 6},
+		fingerprint: [32]byte{1, 2, 3}, manifest: [32]byte{4, 5, 6}, signer: [32]byte{10},
 		chain:   v,
-		files:   []cachedFile{{name: "a.roa", hash: [32]byte{7}}, {name: "b.cer", hash: [32]byte{8}}},
+		files:   []cachedFile{{name: "a.roa", hash: [32]byte{7}, verified: true}, {name: "b.cer", hash: [32]byte{8}}},
 		stamp:   store.Stamp{Gen: 3, Seq: 7},
 		sources: []cachedSource{{name: "a.roa", validity: v}},
 		vrps: []cachedVRP{
@@ -91,13 +91,13 @@ func FuzzCacheEntry(f *testing.F) {
 type entryDecoder struct{ e cacheEntry }
 
 func (x *entryDecoder) header(h *entryHeader) (holds, checkFiles bool) {
-	x.e.from, x.e.until, x.e.fingerprint, x.e.manifest, x.e.stamp, x.e.chain = h.from, h.until, h.fingerprint, h.manifest, h.stamp, h.chain
+	x.e.from, x.e.until, x.e.fingerprint, x.e.manifest, x.e.signer, x.e.stamp, x.e.chain = h.from, h.until, h.fingerprint, h.manifest, h.signer, h.stamp, h.chain
 	return true, true
 }
 func (x *entryDecoder) payload() bool { return true }
 func (x *entryDecoder) vrpCount(int)  {}
-func (x *entryDecoder) file(name []byte, hash [32]byte) bool {
-	x.e.files = append(x.e.files, cachedFile{name: string(name), hash: hash})
+func (x *entryDecoder) file(name []byte, hash [32]byte, verified bool) bool {
+	x.e.files = append(x.e.files, cachedFile{name: string(name), hash: hash, verified: verified})
 	return true
 }
 func (x *entryDecoder) sources(int) {}

@@ -174,8 +174,9 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			}
 		}
 		// An update first: it starts from the tree of the last round's
-		// run, and may carry subtrees over from it.
-		upd := updateEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o) })
+		// run, and may carry subtrees over from it, after a fetch or,
+		// as with -n, over the store as it is.
+		upd := updateEngine(t, st, own, round%2 == 0, func(o *engine.Options) { opts(o); policy(o) })
 		incr := runEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o) })
 		full := runEngine(t, st, own, func(o *engine.Options) { opts(o); policy(o); o.ColdCache = true; o.Persist = false })
 		t.Logf("round %d: %s: %d VRPs, %d cache hits of %d points; update: %d hits", round, strings.Join(did, ", "), len(incr.Set.VRPs()), incr.Report.Counts.CacheHits, incr.Report.Counts.PointsValid, upd.Report.Counts.CacheHits)
@@ -206,7 +207,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		t.Errorf("a repeated run had %d cache hits for %d valid points", c.CacheHits, c.PointsValid)
 	}
 	// An update after it carries the clean subtrees over.
-	upd := updateEngine(t, st, own, opts)
+	upd := updateEngine(t, st, own, false, opts)
 	if c := upd.Report.Counts; c.CacheHits != again.Report.Counts.CacheHits {
 		t.Errorf("a repeated update had %d cache hits, the run before %d", c.CacheHits, again.Report.Counts.CacheHits)
 	}
@@ -216,6 +217,27 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	diffLines(t, "repeated update findings", findingLines(upd), findingLines(again))
 	if got, want := countLines(upd.Report.Counts), countLines(again.Report.Counts); got != want {
 		t.Errorf("repeated update counts differ:\nupdate %s\nrun    %s", got, want)
+	}
+
+	// Changed points keep most of their objects, whose signatures need
+	// no second check; the result is still that of a full run.
+	now = now.Add(time.Minute)
+	if _, err := world.Mutate(context.Background(), dir, world.MutateOptions{Percent: 10, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	applyTree(t, st, filepath.Join(dir, "rsync"))
+	at = now.Add(time.Minute)
+	upd = updateEngine(t, st, own, true, opts)
+	if upd.SignaturesReused == 0 {
+		t.Error("an update after a mutation checked every signature again")
+	}
+	full := runEngine(t, st, own, func(o *engine.Options) { opts(o); o.ColdCache = true; o.Persist = false })
+	if full.SignaturesReused != 0 {
+		t.Errorf("a run with a cold cache reused %d signatures", full.SignaturesReused)
+	}
+	diffLines(t, "findings after a mutation", findingLines(upd), findingLines(full))
+	if got, want := countLines(upd.Report.Counts), countLines(full.Report.Counts); got != want {
+		t.Errorf("counts after a mutation differ:\nupdate %s\nfull   %s", got, want)
 	}
 }
 
@@ -228,8 +250,7 @@ func countLines(c engine.Counts) string {
 }
 
 // freshCollector serves the store as a fetcher would after fetching
-// every repository cleanly: the data counts as fresh, which a run needs
-// to carry subtrees over.
+// every repository cleanly: the data counts as fresh.
 type freshCollector struct{ *engine.StoreCollector }
 
 func (c freshCollector) Fetch(ctx context.Context, notify, caRepository string) (string, bool, error) {
@@ -237,8 +258,9 @@ func (c freshCollector) Fetch(ctx context.Context, notify, caRepository string) 
 	return repo, err == nil, err
 }
 
-// updateEngine runs Engine.Update over st with a freshCollector.
-func updateEngine(t *testing.T, st *store.Store, bw *builtWorld, change func(*engine.Options)) *engine.Result {
+// updateEngine runs Engine.Update over st with a freshCollector, or
+// with the store collector of -n.
+func updateEngine(t *testing.T, st *store.Store, bw *builtWorld, fresh bool, change func(*engine.Options)) *engine.Result {
 	t.Helper()
 	opt := engine.DefaultOptions()
 	opt.TALDir, opt.Time = filepath.Join(bw.dir, "tals"), bw.w.Config.Now
@@ -249,7 +271,11 @@ func updateEngine(t *testing.T, st *store.Store, bw *builtWorld, change func(*en
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Update(context.Background(), freshCollector{engine.NewStoreCollector(st)})
+	var coll engine.Collector = engine.NewStoreCollector(st)
+	if fresh {
+		coll = freshCollector{engine.NewStoreCollector(st)}
+	}
+	res, err := e.Update(context.Background(), coll)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,8 +85,15 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 				prev, _ = rpki.ParseManifest(o.Data, w.mode) // it validated when kept
 			}
 		}
+		// What a changed point kept needs no new signature checks,
+		// unless the cache is to be ignored.
+		signer := keyHash(issuer.Cert)
+		var known map[[32]byte]bool
+		if !w.e.opt.ColdCache {
+			known = verifiedBefore(v, mftURI, signer)
+		}
 		if cur != nil {
-			pt = w.checkPoint(t, issuer, cur, prev, log)
+			pt = w.checkPoint(t, issuer, signer, known, cur, prev, log)
 			if pt != nil {
 				if w.e.opt.Persist {
 					pt.rec.e.stamp = v.Stamp(t.repo)
@@ -105,7 +112,7 @@ func (w *walk) validatePoint(t *task, issuer *rpki.Issuer, log *pointLog) (*poin
 		// holds the files as they were when they validated.
 		if kept != nil {
 			var keptLog pointLog
-			if pt = w.checkPoint(t, issuer, kept, nil, &keptLog); pt != nil {
+			if pt = w.checkPoint(t, issuer, signer, known, kept, nil, &keptLog); pt != nil {
 				pt.lastGood, pt.keep = true, nil
 				log.add(slog.LevelWarn, mftURI, nil, "latest data rejected, using the last good copy of the publication point")
 				log.absorb(&keptLog)
@@ -142,15 +149,29 @@ func (w *walk) loadCert(v *store.View, t *task, issuer *rpki.Issuer) error {
 type pointFile struct {
 	uri string
 	obj store.Object
+	// entry is the file's index in the files of the point's cache
+	// record.
+	entry int
 }
 
 // checkPoint validates a publication point's manifest, CRL and files from
 // objs. prev is the last good manifest, which the new one must not
 // predate. Problems of the point itself reject it (nil); an invalid
-// object drops only that object.
-func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, prev *rpki.Manifest, log *pointLog) *pointResult {
+// object drops only that object. Objects whose hash is in known had
+// their signatures verified under the CA's key, whose hash is signer.
+func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, signer [32]byte, known map[[32]byte]bool, objs *store.Objects, prev *rpki.Manifest, log *pointLog) *pointResult {
 	mftURI, caRepo := t.cert.Manifest, t.cert.CARepository
 	rec := newRecorder(w.at, log)
+	rec.e.signer = signer
+	vouched := *issuer
+	vouched.SignaturesVerified = true
+	issuerFor := func(hash [32]byte, iss *rpki.Issuer) *rpki.Issuer {
+		if known[hash] {
+			w.sigsReused.Add(1)
+			return &vouched
+		}
+		return iss
+	}
 	if !strings.HasPrefix(mftURI, caRepo) {
 		// The SIA names the manifest of the CA's own publication point
 		// (RFC 6487 §4.8.8.1); one elsewhere would list another's files.
@@ -167,7 +188,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 		log.add(slog.LevelWarn, mftURI, nil, "manifest: "+errMsg(err))
 		return nil
 	}
-	if ps := append(mft.Problems(), mft.Validate(issuer, w.at)...); len(ps) > 0 {
+	if ps := append(mft.Problems(), mft.Validate(issuerFor(mo.Hash, issuer), w.at)...); len(ps) > 0 {
 		log.problems(slog.LevelWarn, mftURI, ps)
 		return nil
 	}
@@ -228,7 +249,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 		if uri == crlURI {
 			crlIndex = len(files)
 		}
-		files = append(files, pointFile{uri: uri, obj: o})
+		files = append(files, pointFile{uri: uri, obj: o, entry: len(rec.e.files) - 1})
 		pt.keep = append(pt.keep, store.PointObject{URI: uri, Ref: o.Ref, Hash: o.Hash})
 	}
 
@@ -243,16 +264,19 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 		log.add(slog.LevelWarn, crlURI, nil, "CRL: "+errMsg(err))
 		return nil
 	}
-	if ps := append(crl.Problems(), crl.Validate(issuer, w.at)...); len(ps) > 0 {
+	if ps := append(crl.Problems(), crl.Validate(issuerFor(files[crlIndex].obj.Hash, issuer), w.at)...); len(ps) > 0 {
 		log.problems(slog.LevelWarn, crlURI, ps)
 		return nil
 	}
+	rec.e.files[files[crlIndex].entry].verified = true
 	if crl.Stale(w.at) && !w.staleOK(log, crlURI, "CRL") {
 		return nil
 	}
 	rec.boundary(crl.ThisUpdate, crl.NextUpdate)
 	iss := *issuer
 	iss.CRL, iss.CRLURI = crl, crlURI
+	vouched = iss
+	vouched.SignaturesVerified = true
 	if crl.Revoked(mft.EE.Serial) {
 		log.add(slog.LevelWarn, mftURI, &rpki.Problem{Ref: "RFC 6487 §5"}, "manifest's EE certificate is revoked")
 		return nil
@@ -266,7 +290,7 @@ func (w *walk) checkPoint(t *task, issuer *rpki.Issuer, objs *store.Objects, pre
 	chain := intersect(t.chain, own.NotBefore, own.NotAfter)
 	for i := range files {
 		if i != crlIndex {
-			w.checkObject(t, &iss, &files[i], chain, pt, log)
+			w.checkObject(t, issuerFor(files[i].obj.Hash, &iss), &files[i], chain, pt, log)
 		}
 	}
 	pt.nvrps = pt.payload.Len()
@@ -383,6 +407,7 @@ func (w *walk) checkObject(t *task, iss *rpki.Issuer, f *pointFile, chain payloa
 		log.count(kind, false)
 		return
 	}
+	pt.rec.e.files[f.entry].verified = true
 	log.count(kind, true)
 }
 

@@ -106,19 +106,21 @@ func (e *Engine) treeSettings() [32]byte {
 // load reads the last run's tree into p and reports whether there is
 // one that fits this engine's settings.
 func (p *prevTree) load(e *Engine) bool {
-	var rec string
+	var err error
+	found := false
 	_ = e.store.View(func(v *store.View) error { // no tree is no loss
-		rec = string(v.Record(treeRecord))
+		// Decoded in the view, from the store's mapping: the record is
+		// copied once, into the strings the tree keeps.
+		if b := v.Record(treeRecord); len(b) > 0 {
+			found = true
+			err = p.decode(b, e.treeSettings())
+		}
 		return nil
 	})
-	if rec == "" {
-		return false
-	}
-	if err := p.decode(rec, e.treeSettings()); err != nil {
+	if err != nil {
 		e.log.Debug("run tree not used", "err", err)
-		return false
 	}
-	return true
+	return found && err == nil
 }
 
 // fetchKey is a repository as the last run fetched it: CAs with the
@@ -146,6 +148,10 @@ func (w *walk) prepare(ctx context.Context, p *prevTree) {
 		}
 	}
 	start := time.Now()
+	// A repository is clean when asking for it failed in nothing: its
+	// points then stand on what the store holds, which the changelog
+	// below tells apart. Data that is not fresh (-n fetches nothing) is
+	// as good as fresh data here.
 	type answer struct {
 		repo  string
 		clean bool
@@ -159,8 +165,11 @@ func (w *walk) prepare(ctx context.Context, p *prevTree) {
 			for k := range keys {
 				repo, fresh, err := w.coll.Fetch(ctx, p.strs[k.notify], caRepo[k])
 				mu.Lock()
-				answers[k] = answer{repo: repo, clean: fresh && err == nil}
+				answers[k] = answer{repo: repo, clean: err == nil}
 				mu.Unlock()
+				if err == nil && !fresh {
+					w.noteNotFresh(repo)
+				}
 			}
 		})
 	}
@@ -646,9 +655,11 @@ func relative(uri, base string) (string, bool) {
 	return uri, true
 }
 
-// decode reads a tree record into p. Its strings alias rec.
-func (p *prevTree) decode(rec string, settings [32]byte) error {
-	d := &decoder{b: []byte(rec)}
+// decode reads a tree record into p. Its strings alias one copy of b,
+// which it does not keep.
+func (p *prevTree) decode(b []byte, settings [32]byte) error {
+	rec := string(b)
+	d := &decoder{b: b}
 	// Strings are cut from rec itself, at the decoder's offset.
 	str := func() string {
 		n := d.count()

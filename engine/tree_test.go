@@ -60,7 +60,7 @@ func TestTreeRoundTrip(t *testing.T) {
 	w, roots := sampleTreeWalk()
 	rec := encodeTree(w, roots)
 	p := &prevTree{}
-	if err := p.decode(string(rec), w.e.treeSettings()); err != nil {
+	if err := p.decode(rec, w.e.treeSettings()); err != nil {
 		t.Fatal(err)
 	}
 	got := renderTree(p)
@@ -80,7 +80,7 @@ func TestTreeRoundTrip(t *testing.T) {
 	w.prev = p
 	again := encodeTree(w, []*liveNode{{carried: 1}})
 	q := &prevTree{}
-	if err := q.decode(string(again), w.e.treeSettings()); err != nil {
+	if err := q.decode(again, w.e.treeSettings()); err != nil {
 		t.Fatal(err)
 	}
 	if a, b := strings.Join(renderTree(q), "\n"), strings.Join(got, "\n"); a != b {
@@ -88,7 +88,7 @@ func TestTreeRoundTrip(t *testing.T) {
 	}
 	// Other settings do not read it.
 	w.e.opt.MaxCADepth++
-	if err := q.decode(string(again), w.e.treeSettings()); err == nil {
+	if err := q.decode(again, w.e.treeSettings()); err == nil {
 		t.Error("a tree for other settings was read")
 	}
 }
@@ -101,7 +101,7 @@ func FuzzTreeRecord(f *testing.F) {
 	settings := w.e.treeSettings()
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		p := &prevTree{}
-		if err := p.decode(string(rec), settings); err != nil {
+		if err := p.decode(rec, settings); err != nil {
 			return
 		}
 		first := renderTree(p)
@@ -111,7 +111,7 @@ func FuzzTreeRecord(f *testing.F) {
 		}
 		w := &walk{e: w.e, prev: p, stamps: p.stamps}
 		q := &prevTree{}
-		if err := q.decode(string(encodeTree(w, carried)), settings); err != nil {
+		if err := q.decode(encodeTree(w, carried), settings); err != nil {
 			t.Fatalf("re-encoded tree does not decode: %v", err)
 		}
 		if len(renderTree(q)) > len(first) {

@@ -79,6 +79,7 @@ type walk struct {
 	cacheWrites  []store.CacheEntry
 	pendingBytes int
 	cacheHits    atomic.Int64
+	sigsReused   atomic.Int64
 	builders     []*payload.Builder
 
 	// withPayload is off in a run that builds no payload set: points
@@ -165,7 +166,7 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e.log.Debug("tree walked", "elapsed", time.Since(start), "cache-hits", w.cacheHits.Load(), "subtrees-carried", len(w.carried))
+	e.log.Debug("tree walked", "elapsed", time.Since(start), "cache-hits", w.cacheHits.Load(), "subtrees-carried", len(w.carried), "signatures-reused", w.sigsReused.Load())
 
 	// The last batch and the run's tree go in one commit.
 	derived := store.Derived{Points: w.keeps, Cache: w.cacheWrites}
@@ -182,7 +183,7 @@ func (e *Engine) run(ctx context.Context, coll Collector, withPayload bool) (*Re
 	for _, b := range w.builders {
 		all.Merge(b)
 	}
-	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used, Carried: len(w.carried)}
+	res := &Result{Time: at, Started: start, Report: w.report, Used: w.used, Carried: len(w.carried), SignaturesReused: int(w.sigsReused.Load())}
 	isUnsafe := w.unsafeTest()
 	if withPayload {
 		w.buildSet(res, all, isUnsafe)
@@ -479,11 +480,7 @@ func (w *walk) noteFetch(t *task, log *pointLog) {
 	if key == "" {
 		key = t.cert.CARepository
 	}
-	w.mu.Lock()
-	seen := w.repoErrors[key]
-	w.repoErrors[key] = true
-	w.mu.Unlock()
-	if seen {
+	if !w.firstProblem(key) {
 		return
 	}
 	w.report.update(func(c *Counts) {
@@ -505,6 +502,25 @@ func (w *walk) noteFetch(t *task, log *pointLog) {
 			msg += ", using the stored data"
 		}
 		log.add(slog.LevelWarn, key, nil, msg+": "+t.fetchErr.Error())
+	}
+}
+
+// firstProblem reports whether repository key is the first time this
+// run that it failed or was not fresh, so it is counted once.
+func (w *walk) firstProblem(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := w.repoErrors[key]
+	w.repoErrors[key] = true
+	return !seen
+}
+
+// noteNotFresh counts a repository that answered the prefetch of an
+// incremental run without fresh data and without failing: its points
+// may be carried over, so no visit would count it.
+func (w *walk) noteNotFresh(repo string) {
+	if w.firstProblem(repo) {
+		w.report.update(func(c *Counts) { c.ReposNotFresh++ })
 	}
 }
 
