@@ -80,16 +80,21 @@
 // naming the servers' test CA), which also fills the validation cache.
 // The full run is then 'rovd vrps -n --cold-cache' (no network, no
 // cache), with rovd's default number of validation threads and with
-// one. The incremental run is what rovd's server does every refresh:
-// MutatePercent of the publication points change, and 'rovd update'
-// fetches the changed repositories' RRDP deltas and validates with the
-// cache kept; its time includes the fetch over loopback HTTPS. A
-// following 'rovd vrps -n', not measured, gives its VRPs for the
+// one. The incremental run is measured as the full one is, from the
+// store: MutatePercent of the publication points change, the harness
+// brings the changed repositories' RRDP deltas into rovd's store with
+// rovd's own fetcher (FetchWorld, not measured), and 'rovd vrps -n -f
+// none' validates with the cache kept; a 'rovd update' after it (not
+// measured) writes the cache, since -n writes nothing. A second row
+// measures what rovd's server does every refresh: after another change,
+// 'rovd update' fetches the deltas over loopback HTTPS and validates.
+// After each, a 'rovd vrps -n', not measured, gives its VRPs for the
 // comparison with the mutated world's truth. What each rovd run
 // fetched is read from the servers' request log and the rsync daemons'
 // logs. Only when the world cannot be served (a port taken) are the
-// store and the incremental runs fed by 'rovd update --import' from
-// the rsync tree instead, and the report says so.
+// store and the incremental runs fed by importing the rsync tree
+// instead ('rovd update --import', or the store's import for the
+// incremental run), and the report says so.
 //
 // # Differences
 //

@@ -171,16 +171,19 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 	reportFill(w, &r.Fill)
 	fmt.Fprintf(w, "- Full run: `rovd vrps -n --cold-cache`: every object in the store, validation cache ignored, no network; "+
 		"with rovd's default of %s (one per CPU) and with `--validation-threads 1`, the runs of the two alternating.\n", threadsLabel(r.Threads))
+	take := "the harness first fetches the changed repositories' RRDP deltas into rovd's store with rovd's own fetcher (not measured)"
+	upd := "`rovd update`: fetching the changed repositories' RRDP deltas over loopback HTTPS from the harness's server, " +
+		"which runs on the same cores (its CPU time is not in rovd's), and validating, as rovd's server does each refresh"
 	if r.Fill.Method == FillImport {
-		fmt.Fprintf(w, "- Incremental run: `rovd update --import` after %g%% of the publication points changed (a minute later in world time), "+
-			"cache kept: it re-imports the whole rsync tree and validates, so its time includes the import, not an RRDP fetch.\n", r.MutatePercent)
-	} else {
-		fmt.Fprintf(w, "- Incremental run: `rovd update` after %g%% of the publication points changed (a minute later in world time), "+
-			"cache kept: its time includes fetching the changed repositories' RRDP deltas "+
-			"over loopback HTTPS from the harness's server, which runs on the same cores (its CPU time is not in rovd's). "+
-			"Like `vrps -f none`, `update` builds no payload set: points it reuses from the cache are not asked for their payload.\n", r.MutatePercent)
+		take = "the harness first imports the world's rsync tree into rovd's store (not measured)"
+		upd = "`rovd update --import`: re-importing the whole rsync tree and validating"
 	}
-	fmt.Fprintln(w, "- Its VRPs are those of a following `rovd vrps -n` (not measured), compared with the truth of the mutated world "+
+	fmt.Fprintf(w, "- Incremental run: %g%% of the publication points change (a minute later in world time); %s; "+
+		"then `rovd vrps -n -f none` validates from the store with the cache kept: like the full run, no network; unlike it, no output, "+
+		"so points reused from the cache are not asked for their payload. Since -n writes nothing, a `rovd update` (not measured) then writes the cache.\n",
+		r.MutatePercent, take)
+	fmt.Fprintf(w, "- Update after a change: another %g%% of the points change, then %s.\n", r.MutatePercent, upd)
+	fmt.Fprintln(w, "- Their VRPs are those of a following `rovd vrps -n` (not measured), compared with the truth of the mutated world "+
 		"(world.Mutate rewrites it); every other row is compared with the truth before any mutation.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| program | wall s (median, min–max) | CPU s | peak RSS MB | peak anon MB | VRPs | vs truth (missing/extra) | ratio to rovd full | ÷ signature floor |")
@@ -252,7 +255,7 @@ func reportValidate(w io.Writer, r *ValidateResults) error {
 	}
 	reportPeerRatios(w, r)
 	for _, p := range r.Programs {
-		if p.ID == ProgRovdIncremental && p.measured() {
+		if (p.ID == ProgRovdIncremental || p.ID == ProgRovdUpdate) && p.measured() {
 			reportIncrementalRuns(w, &p)
 		}
 	}
@@ -465,9 +468,12 @@ func reportFill(w io.Writer, f *FillResult) {
 // reportIncrementalRuns lists what each incremental run changed and
 // fetched.
 func reportIncrementalRuns(w io.Writer, p *ProgramResult) {
-	fmt.Fprintln(w, "\nIncremental runs:")
+	fmt.Fprintf(w, "\n%s, each run:\n", p.Label)
 	for i, r := range p.Runs {
 		fmt.Fprintf(w, "- run %d: %d publication point(s) changed, %s s wall, %s s CPU", i+1, r.MutatedPoints, fmtSecs(r.WallSecs), fmtSecs(r.CPUSecs))
+		if r.TakeInSecs > 0 {
+			fmt.Fprintf(w, "; before it, %s s to bring the changes into the store", fmtSecs(r.TakeInSecs))
+		}
 		if r.Fetch != nil {
 			fmt.Fprintf(w, "; fetched %s", fmtFetch(r.Fetch))
 		}

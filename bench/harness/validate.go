@@ -21,6 +21,7 @@ const (
 	ProgRovdFull          = "rovd-full"
 	ProgRovdFullOneThread = "rovd-full-1-thread"
 	ProgRovdIncremental   = "rovd-incremental"
+	ProgRovdUpdate        = "rovd-update-incremental"
 )
 
 // Ways of filling rovd's store (FillResult.Method).
@@ -121,8 +122,12 @@ type RunResult struct {
 	// publication points changed before it.
 	MutatedPoints int `json:"mutatedPoints,omitempty"`
 	// Fetch is, for an incremental run from the loopback servers, what
-	// it fetched.
+	// it fetched, or what was fetched into its store before it.
 	Fetch *FetchStats `json:"fetch,omitempty"`
+	// TakeInSecs is, for an incremental run from the store, the wall
+	// time of bringing the changes into the store before it (not part
+	// of the run).
+	TakeInSecs float64 `json:"takeInSecs,omitempty"`
 }
 
 // Spread is the median, minimum and maximum of some runs.
@@ -237,7 +242,8 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 		}
 	}
 	for range n {
-		steps = append(steps, Step{"mutate", 1}, Step{ProgRovdIncremental, 0.1}, Step{"check", 0.1})
+		steps = append(steps, Step{"mutate", 1}, Step{"take-in", 0.1}, Step{ProgRovdIncremental, 0.1}, Step{"check", 0.2},
+			Step{"mutate", 1}, Step{ProgRovdUpdate, 0.1}, Step{"check", 0.1})
 	}
 	env.Progress.Plan(env.Unit, steps)
 
@@ -304,11 +310,12 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 	ver := version(ctx, v.rovd, "-V")
 	full := &ProgramResult{ID: ProgRovdFull, Label: fmt.Sprintf("rovd full, %s (cold cache)", threadsLabel(v.res.Threads)), Version: ver}
 	one := &ProgramResult{ID: ProgRovdFullOneThread, Label: "rovd full, " + threadsLabel(1) + " (cold cache)", Version: ver}
-	label := fmt.Sprintf("rovd incremental (%g%% changed, includes RRDP delta fetch)", env.MutatePercent)
+	incr := &ProgramResult{ID: ProgRovdIncremental, Label: fmt.Sprintf("rovd incremental (%g%% changed, from the store)", env.MutatePercent), Version: ver}
+	label := fmt.Sprintf("rovd update (%g%% changed, with RRDP delta fetch)", env.MutatePercent)
 	if v.lb == nil {
-		label = fmt.Sprintf("rovd incremental (%g%% changed, includes re-import of the rsync tree)", env.MutatePercent)
+		label = fmt.Sprintf("rovd update (%g%% changed, with re-import of the rsync tree)", env.MutatePercent)
 	}
-	incr := &ProgramResult{ID: ProgRovdIncremental, Label: label, Version: ver}
+	upd := &ProgramResult{ID: ProgRovdUpdate, Label: label, Version: ver}
 	// The runs of the two rows alternate, so that whatever else the
 	// machine does weighs on both alike.
 	for i := range n {
@@ -339,17 +346,18 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 		return nil, err
 	}
 
-	if err := v.incremental(ctx, incr); err != nil {
+	if err := v.incremental(ctx, incr, upd); err != nil {
 		return nil, err
 	}
-	if incr.measured() {
-		out := env.Path("out", fmt.Sprintf("%s-%d.csv", incr.ID, len(incr.Runs)))
-		if v.res.IncrementalDiff, err = v.diffFiles("validate-incremental.csv", []string{incr.ID}, []string{out}); err != nil {
+	if upd.measured() {
+		// The last run of all: the world's truth is that of its time.
+		out := env.Path("out", fmt.Sprintf("%s-%d.csv", upd.ID, len(upd.Runs)))
+		if v.res.IncrementalDiff, err = v.diffFiles("validate-incremental.csv", []string{upd.ID}, []string{out}); err != nil {
 			return nil, err
 		}
 	}
 
-	v.res.Programs = append([]ProgramResult{*full, *one, *incr}, derefAll(peers)...)
+	v.res.Programs = append([]ProgramResult{*full, *one, *incr, *upd}, derefAll(peers)...)
 	for i := range v.res.Programs {
 		v.res.Programs[i].summarize()
 	}
@@ -477,6 +485,14 @@ func (v *validation) fill(ctx context.Context) error {
 	return nil
 }
 
+// noUpdateCommand is 'rovd vrps -n -f none' validating as of at: the
+// validation of what the store holds, with the cache, no network and no
+// output, as the full run has none of the first two.
+func (v *validation) noUpdateCommand(at time.Time) Command {
+	args := append(v.globalArgs(), "--validation-time", at.UTC().Format(time.RFC3339), "vrps", "-n", "-f", "none")
+	return Command{Path: v.rovd, Args: args, Timeout: v.env.Timeout}
+}
+
 // vrpsCommand is one 'rovd vrps -n' run from the store, without
 // updating; threads 0 leaves rovd's default.
 func (v *validation) vrpsCommand(at time.Time, threads int, cold bool, out string) Command {
@@ -594,6 +610,8 @@ func shortLabel(id, label string) string {
 		return "rovd full, 1 thread"
 	case ProgRovdIncremental:
 		return "rovd incremental"
+	case ProgRovdUpdate:
+		return "rovd update after a change"
 	case ProgUpdateRRDP:
 		return "rovd update, RRDP"
 	case ProgUpdateRsync:
@@ -672,7 +690,7 @@ func checks(r *ValidateResults) []Check {
 		// Every rovd row: the incremental run keeps the cache and
 		// fetches, which is where rovd's heap could grow.
 		anon := full.PeakAnonBytes.Max
-		for _, p := range []*ProgramResult{one, incr} {
+		for _, p := range []*ProgramResult{one, incr, prog(ProgRovdUpdate)} {
 			if p.measured() {
 				anon = max(anon, p.PeakAnonBytes.Max)
 			}
@@ -696,13 +714,15 @@ func checks(r *ValidateResults) []Check {
 // signature floor, and the incremental run's wall time by the full
 // run's.
 func validateRatios(r *ValidateResults) []Ratio {
-	var full, incr *ProgramResult
+	var full, incr, upd *ProgramResult
 	for i := range r.Programs {
 		switch r.Programs[i].ID {
 		case ProgRovdFull:
 			full = &r.Programs[i]
 		case ProgRovdIncremental:
 			incr = &r.Programs[i]
+		case ProgRovdUpdate:
+			upd = &r.Programs[i]
 		}
 	}
 	if !full.measured() {
@@ -727,6 +747,9 @@ func validateRatios(r *ValidateResults) []Ratio {
 	add("rovd full ÷ signature floor", "wall", full.WallSecs.Median, r.Floor.Secs)
 	if incr.measured() {
 		add("rovd incremental ÷ rovd full", "wall", incr.WallSecs.Median, full.WallSecs.Median)
+	}
+	if upd.measured() {
+		add("rovd update after a change ÷ rovd full", "wall", upd.WallSecs.Median, full.WallSecs.Median)
 	}
 	return out
 }

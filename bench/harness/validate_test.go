@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $cmd in
-vrps) cp "$tals/../truth/vrps.csv" "$out";;
+vrps) [ -z "$out" ] || cp "$tals/../truth/vrps.csv" "$out";;
 update) [ -z "$STUB_UPDATE_SLEEP" ] || sleep "$STUB_UPDATE_SLEEP";;
 *) exit 1;;
 esac
@@ -139,29 +139,36 @@ func TestValidateStage(t *testing.T) {
 	for _, p := range v.Programs {
 		ids = append(ids, p.ID)
 	}
-	if want := []string{harness.ProgRovdFull, harness.ProgRovdFullOneThread, harness.ProgRovdIncremental,
+	if want := []string{harness.ProgRovdFull, harness.ProgRovdFullOneThread, harness.ProgRovdIncremental, harness.ProgRovdUpdate,
 		harness.PeerRPKIClient, harness.PeerFORT}; !slices.Equal(ids, want) {
 		t.Fatalf("programs %v, want %v", ids, want)
 	}
-	for _, p := range v.Programs[:3] {
+	for _, p := range v.Programs[:4] {
 		if len(p.Runs) != 1 || p.Compare == nil || p.Compare.Missing != 0 || p.Compare.Extra != 0 || p.Compare.VRPs == 0 {
 			t.Errorf("%s: runs %+v, comparison %+v", p.ID, p.Runs, p.Compare)
 		}
 	}
-	if r := v.Programs[2].Runs; len(r) == 1 && (r[0].MutatedPoints == 0 || r[0].Fetch == nil) {
-		t.Errorf("incremental run: %+v; want mutated points and fetch counts", r[0])
+	for _, p := range v.Programs[2:4] {
+		if r := p.Runs; len(r) == 1 && (r[0].MutatedPoints == 0 || r[0].Fetch == nil) {
+			t.Errorf("%s run: %+v; want mutated points and fetch counts", p.ID, r[0])
+		}
+	}
+	// The harness brought the changes into the store with rovd's own
+	// fetcher (snapshots here: the stub filled nothing).
+	if r := v.Programs[2].Runs; len(r) == 1 && (r[0].Fetch == nil || r[0].Fetch.Deltas+r[0].Fetch.Snapshots == 0 || r[0].TakeInSecs <= 0) {
+		t.Errorf("incremental run from the store: %+v; want the changes fetched before it", r[0])
 	}
 	if v.Fill.Method != harness.FillRRDP || v.Fill.Fallback != "" || v.Fill.Fetch == nil {
 		t.Errorf("fill %+v, want one over RRDP", v.Fill)
 	}
 	// The stub fetches nothing, and the stage says so.
-	if len(v.Fill.Notes) == 0 || len(v.Programs[2].Notes) == 0 {
-		t.Errorf("no note that the stub fetched nothing: fill %q, incremental %q", v.Fill.Notes, v.Programs[2].Notes)
+	if len(v.Fill.Notes) == 0 || len(v.Programs[3].Notes) == 0 {
+		t.Errorf("no note that the stub fetched nothing: fill %q, update %q", v.Fill.Notes, v.Programs[3].Notes)
 	}
 	if v.Threads != runtime.NumCPU() || v.ThreadSpeedup <= 0 {
 		t.Errorf("threads %d, speed-up %v", v.Threads, v.ThreadSpeedup)
 	}
-	for _, p := range v.Programs[3:] {
+	for _, p := range v.Programs[4:] {
 		if _, err := exec.LookPath(p.ID); err != nil {
 			if p.Skipped == "" {
 				t.Errorf("%s is not installed but was not skipped: %+v", p.ID, p)
@@ -232,9 +239,10 @@ func TestValidateStage(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| rovd full, " + fmt.Sprint(runtime.NumCPU()), "| rovd full, 1 thread (cold cache)",
-		"| rovd incremental (1% changed, includes RRDP delta fetch)", "| rpki-client", "| FORT",
+		"| rovd incremental (1% changed, from the store)", "| rovd update (1% changed, with RRDP delta fetch)", "| rpki-client", "| FORT",
 		"Signature floor:", "Threads: rovd full with 1 thread", "over RRDP from the world served on loopback",
-		"Incremental runs:", "| incremental ≤ 5% of full", "| ÷ signature floor |",
+		"rovd incremental (1% changed, from the store), each run:", "to bring the changes into the store",
+		"| incremental ≤ 5% of full", "| ÷ signature floor |",
 		"VRP differences, rovd full and the peers beside the truth",
 		"VRP differences, the last incremental run beside the truth of the changed world: none",
 	} {
@@ -274,8 +282,10 @@ func TestValidateStageImportFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	rsync := filepath.Join(dir, "world", "rsync")
-	if n := strings.Count(string(args), " update --import "+rsync+"\n"); n != 2 {
-		t.Errorf("%d runs of update --import, want 2 (fill, incremental):\n%s", n, args)
+	// The fill, then, after the incremental run, the write of its
+	// cache, and the update after a change.
+	if n := strings.Count(string(args), " update --import "+rsync+"\n"); n != 3 {
+		t.Errorf("%d runs of update --import, want 3 (fill, cache write, update):\n%s", n, args)
 	}
 	if strings.Contains(string(args), "--rrdp-root-cert") {
 		t.Errorf("--rrdp-root-cert without a server:\n%s", args)
@@ -284,7 +294,7 @@ func TestValidateStageImportFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"could not be served on loopback", "includes re-import of the rsync tree"} {
+	for _, want := range []string{"could not be served on loopback", "with re-import of the rsync tree", "imports the world's rsync tree into rovd's store"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}

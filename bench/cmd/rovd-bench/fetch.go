@@ -11,12 +11,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/rovd/rovd/bench/harness"
 	"github.com/rovd/rovd/bench/world"
-	"github.com/rovd/rovd/bench/world/serve"
 	"github.com/rovd/rovd/netio"
 	"github.com/rovd/rovd/store"
 )
@@ -25,7 +24,8 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fs, parse := commandFlags("fetch", "fetch [options] DIR",
-		"Fetches every repository of the world in DIR into an empty store the way\n"+
+		"Fetches every repository of the world in DIR into an empty store (or, with\n"+
+			"--update, brings an existing one up to date) the way\n"+
 			"rovd does (netio and store), and reports wall time, CPU time and peak memory\n"+
 			"of this process. Unless --no-serve is given, the world is served by a\n"+
 			"'rovd-bench serve' child process, so the servers' work is not counted.", 1, stderr)
@@ -34,6 +34,7 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		rsync    = fs.Bool("rsync", false, "fetch over rsync instead of RRDP")
 		noServe  = fs.Bool("no-serve", false, "the world is already served (rovd-bench serve DIR)")
 		parallel = fs.Int("parallel", netio.DefaultParallel, "repositories fetched at once")
+		update   = fs.Bool("update", false, "bring the store given with --store up to date instead of emptying it first")
 	)
 	if status, done := parse(args, stdout); done {
 		return status
@@ -54,6 +55,9 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stopServer()
 	}
+	if *update && *storeDir == "" {
+		return fail(errors.New("--update needs --store"))
+	}
 	if *storeDir == "" {
 		tmp, err := os.MkdirTemp("", "rovd-bench-store-")
 		if err != nil {
@@ -62,53 +66,28 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		defer os.RemoveAll(tmp)
 		*storeDir = tmp
 	}
-	st, err := store.Open(*storeDir, store.Options{Fresh: true})
-	if err != nil {
-		return fail(err)
-	}
-	defer st.Close()
-
-	cfg := netio.DefaultConfig()
-	cfg.Store = st
-	cfg.CacheDir = *storeDir
-	cfg.AllowDubiousHosts = true
-	cfg.HTTP.RootCerts = []string{filepath.Join(dir, serve.DirName, "ca.pem")}
-	cfg.Parallel = *parallel
-	cfg.DisableRsync, cfg.DisableRRDP = !*rsync, *rsync
-	c, err := netio.NewCollector(cfg)
-	if err != nil {
-		return fail(err)
-	}
-	defer c.Close()
-
 	before := readUsage()
 	start := time.Now()
-	run := c.StartRun()
-	var wg sync.WaitGroup
-	errs := make([]error, len(state.Repositories))
-	for i, r := range state.Repositories {
-		wg.Go(func() {
-			// A CA at the top of the repository names it.
-			_, _, errs[i] = run.Fetch(ctx, r.NotifyURI(), r.RsyncBase()+"ca/")
-		})
-	}
-	wg.Wait()
+	statuses, err := harness.FetchWorld(ctx, *storeDir, dir, state, harness.FetchWorldOptions{Fresh: !*update, Rsync: *rsync, Parallel: *parallel})
 	wall := time.Since(start)
 	after := readUsage()
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return fail(err)
 	}
-	fs2, _ := st.Stats()
+	var size int64
+	if fi, err := os.Stat(filepath.Join(*storeDir, store.FileName)); err == nil {
+		size = fi.Size()
+	}
 	var objects int
 	var bytes int64
-	for _, s := range run.Statuses() {
+	for _, s := range statuses {
 		objects += s.Objects
 		bytes += s.Bytes
 		fmt.Fprintf(stdout, "%-60s %-6s %-12s %8d objects %10.1f MB %8v\n", s.URI, s.Protocol, s.Method, s.Objects, float64(s.Bytes)/1e6, s.Duration.Round(time.Millisecond))
 	}
 	fmt.Fprintf(stdout, "fetched %d repositories, %d objects, %.1f MB received, in %v wall, %v CPU (user+sys); peak RSS %.0f MB, RSS anon at end %.0f MB; store file %.0f MB\n",
 		len(state.Repositories), objects, float64(bytes)/1e6, wall.Round(time.Millisecond),
-		(after.cpu - before.cpu).Round(time.Millisecond), float64(after.hwm)/1e6, float64(after.anon)/1e6, float64(fs2.Size)/1e6)
+		(after.cpu - before.cpu).Round(time.Millisecond), float64(after.hwm)/1e6, float64(after.anon)/1e6, float64(size)/1e6)
 	return 0
 }
 

@@ -115,7 +115,7 @@ func TestRunSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("report:\n%s", report)
-	for _, want := range []string{"## Stage fetch", "| ingest bound", "| rovd full, ", "| rovd incremental (1% changed, includes RRDP delta fetch)",
+	for _, want := range []string{"## Stage fetch", "| ingest bound", "| rovd full, ", "| rovd incremental (1% changed, from the store)", "| rovd update (1% changed, with RRDP delta fetch)",
 		"Signature floor:", "## Stage validate at 1/2 of the preset's size", "## Scaling of stage validate", "(plots/scale-validate-wall.svg)"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q", want)
