@@ -226,14 +226,21 @@ func (s *rtrServer) waitReady(ctx context.Context, timeout time.Duration) ([]byt
 
 // usage reads the server's CPU time and resident memory.
 func (s *rtrServer) usage() (time.Duration, int64) {
+	t := s.sample()
+	return t.CPU, t.RSS
+}
+
+// sample reads the server's process tree: the zero sample for the bare
+// server or when it cannot be read.
+func (s *rtrServer) sample() TreeSample {
 	if s.cmd == nil || s.cmd.Process == nil {
-		return 0, 0
+		return TreeSample{}
 	}
 	t, err := SampleTree("/proc", s.cmd.Process.Pid)
 	if err != nil {
-		return 0, 0
+		return TreeSample{}
 	}
-	return t.CPU, t.RSS
+	return t
 }
 
 // round measures n simultaneous Reset Queries.

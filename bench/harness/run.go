@@ -64,6 +64,10 @@ type Options struct {
 	// least how long the ingest bound is; 0 means
 	// DefaultFloorDuration.
 	FloorDuration time.Duration
+	// HTTPRound is the length of each load round of the HTTP stage; 0
+	// means the preset's (half a second at small, five seconds at
+	// world).
+	HTTPRound time.Duration
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 	// Logger receives the world generator's log; nil discards.
@@ -308,6 +312,9 @@ func (o *Options) normalize() error {
 	}
 	if o.MutatePercent < 0 || o.MutatePercent > 100 {
 		return fmt.Errorf("mutate %v%%: want a percentage in (0, 100]", o.MutatePercent)
+	}
+	if o.HTTPRound < 0 {
+		return fmt.Errorf("http round %s: want a positive duration", o.HTTPRound)
 	}
 	if o.FloorDuration == 0 {
 		o.FloorDuration = DefaultFloorDuration

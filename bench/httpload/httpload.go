@@ -205,7 +205,7 @@ func do(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response,
 
 // Response is the bare server's prebuilt answer.
 type Response struct {
-	Body                     []byte
+	Body                    []byte
 	ContentType, ContentEnc string
 	// ETag, if not empty, is sent with the answer; a request whose
 	// If-None-Match equals it gets 304 Not Modified.
