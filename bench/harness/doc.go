@@ -110,8 +110,9 @@
 // routes of the set, at each number of clients for a fixed time, Runs
 // times, sampling rovd's process tree for CPU time and peak memory over
 // each run. After each rovd round the same client loads a bare fasthttp
-// server answering with rovd's own bytes: the bound. It runs in the
-// harness's process beside the clients. Last, RTR sessions connect and
+// server answering with rovd's own bytes: the bound, in a process of
+// its own as rovd (httpload.StartBareProcess starts the running program
+// again). Last, RTR sessions connect and
 // fetch the full table, and with them connected /json and the validity
 // API run at once while rovd's memory is sampled.
 //

@@ -30,8 +30,8 @@ import (
 // at each number of clients; and takes rovd's resident memory while it
 // also holds many RTR sessions. The bound is a bare fasthttp server
 // answering every request with rovd's own answer, prebuilt, measured
-// with the same client in the same run, and for /json also a raw
-// loopback TCP copy of its bytes.
+// with the same client in the same run (in a process of its own, as
+// rovd), and for /json also a raw loopback TCP copy of its bytes.
 
 // HTTPOptions configure the HTTP stage.
 type HTTPOptions struct {
@@ -130,14 +130,15 @@ type HTTPRound struct {
 	Runs    []HTTPRun `json:"runs"`
 	// RPS spreads the runs' requests per second; P50Secs and P99Secs
 	// are the medians of the runs' latency quantiles; CPUPercent the
-	// median of the server's CPU time over the run's time (rovd only).
+	// median of the server's CPU time over the run's time, in percent
+	// of one core.
 	RPS        Spread  `json:"rps"`
 	P50Secs    float64 `json:"p50Secs"`
 	P99Secs    float64 `json:"p99Secs"`
 	MBPerSec   float64 `json:"mbPerSec"`
 	CPUPercent float64 `json:"cpuPercent,omitempty"`
 	// PeakRSS and PeakAnon are the server's largest sampled resident
-	// and anonymous memory over the runs (rovd only).
+	// and anonymous memory over the runs.
 	PeakRSS  int64 `json:"peakRSS,omitempty"`
 	PeakAnon int64 `json:"peakAnon,omitempty"`
 	// Failed counts failed requests over the runs; Err is the first.
@@ -155,7 +156,8 @@ type HTTPRun struct {
 	BytesPerSec float64 `json:"bytesPerSec"`
 	P50Secs     float64 `json:"p50Secs"`
 	P99Secs     float64 `json:"p99Secs"`
-	// CPUSecs, PeakRSS and PeakAnon are the server's (rovd only).
+	// CPUSecs, PeakRSS and PeakAnon are the server's, where it was
+	// measured.
 	CPUSecs  float64 `json:"cpuSecs,omitempty"`
 	PeakRSS  int64   `json:"peakRSS,omitempty"`
 	PeakAnon int64   `json:"peakAnon,omitempty"`
@@ -305,21 +307,24 @@ func RunHTTP(ctx context.Context, opt HTTPOptions) (*HTTPResult, error) {
 		{httpScenario{HTTPValidityPath, pathURIs, nil, 0},
 			httpload.Response{Body: valAnswer.body, ContentType: "application/json"}},
 	}
-	bare, err := httpload.StartBare(scenarios[0].bare)
-	if err != nil {
-		return nil, err
-	}
-	defer bare.Close()
 	for _, sc := range scenarios {
+		// The bare server has a process of its own, as rovd has.
+		bare, err := httpload.StartBareProcess(ctx, sc.bare)
+		if err != nil {
+			return nil, err
+		}
 		for _, n := range opt.Clients {
 			finish := step(httpStepLoad, fmt.Sprintf("%s with %d client(s), rovd and the bare server", sc.name, n))
-			res.Rounds = append(res.Rounds, loadRound(ctx, rovd, httpAddr, sc.httpScenario, n, opt))
-			bare.Set(sc.bare)
-			res.Rounds = append(res.Rounds, loadRound(ctx, nil, bare.Addr(), sc.httpScenario, n, opt))
+			res.Rounds = append(res.Rounds, loadRound(ctx, "rovd", rovd.cmd.Process.Pid, httpAddr, sc.httpScenario, n, opt))
+			res.Rounds = append(res.Rounds, loadRound(ctx, "bare", bare.Pid(), bare.Addr(), sc.httpScenario, n, opt))
 			finish()
-			if err := ctx.Err(); err != nil {
-				return nil, err
+			if ctx.Err() != nil {
+				break
 			}
+		}
+		bare.Close()
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
 
@@ -456,15 +461,11 @@ func fetchTimed(ctx context.Context, hc *http.Client, url string, header [][2]st
 }
 
 // loadRound runs one scenario with n clients opt.Runs times against the
-// server at addr: rovd (its process measured) or, with s nil, the bare
-// server.
-func loadRound(ctx context.Context, s *rtrServer, addr string, sc httpScenario, n int, opt HTTPOptions) HTTPRound {
-	rd := HTTPRound{Scenario: sc.name, Server: "bare", Clients: n}
-	if s != nil {
-		rd.Server = "rovd"
-	}
+// server at addr, whose process is pid.
+func loadRound(ctx context.Context, server string, pid int, addr string, sc httpScenario, n int, opt HTTPOptions) HTTPRound {
+	rd := HTTPRound{Scenario: sc.name, Server: server, Clients: n}
 	for range opt.Runs {
-		run := httpRun(ctx, s, httpload.Options{Addr: addr, URIs: sc.uris, Header: sc.header, Status: sc.status,
+		run := httpRun(ctx, pid, httpload.Options{Addr: addr, URIs: sc.uris, Header: sc.header, Status: sc.status,
 			Clients: n, Duration: opt.Round, Timeout: opt.Timeout})
 		rd.Runs = append(rd.Runs, run)
 		if ctx.Err() != nil {
@@ -475,14 +476,14 @@ func loadRound(ctx context.Context, s *rtrServer, addr string, sc httpScenario, 
 	return rd
 }
 
-// httpRun runs one load and, when s is given, measures the server's
-// CPU time and peak memory over it.
-func httpRun(ctx context.Context, s *rtrServer, lo httpload.Options) HTTPRun {
+// httpRun runs one load and, unless pid is 0, measures the CPU time
+// and peak memory of the server's process pid over it.
+func httpRun(ctx context.Context, pid int, lo httpload.Options) HTTPRun {
 	var w *treeWatch
-	var cpu0 time.Duration
-	if s != nil {
-		cpu0, _ = s.usage()
-		w = watchTree(s.cmd.Process.Pid)
+	var s0 TreeSample
+	if pid != 0 {
+		s0, _ = SampleTree("/proc", pid)
+		w = watchTree(pid)
 	}
 	r := httpload.Run(ctx, lo)
 	run := HTTPRun{Requests: r.Requests, Failed: r.Failed, Secs: r.Elapsed.Seconds(), RPS: r.RequestsPerSecond(),
@@ -492,8 +493,8 @@ func httpRun(ctx context.Context, s *rtrServer, lo httpload.Options) HTTPRun {
 	}
 	if w != nil {
 		p := w.stop()
-		cpu1, _ := s.usage()
-		run.CPUSecs, run.PeakRSS, run.PeakAnon = (cpu1 - cpu0).Seconds(), p.PeakRSS, p.PeakAnon
+		s1, _ := SampleTree("/proc", pid)
+		run.CPUSecs, run.PeakRSS, run.PeakAnon = (s1.CPU - s0.CPU).Seconds(), p.PeakRSS, p.PeakAnon
 	}
 	return run
 }
@@ -504,7 +505,7 @@ func (rd *HTTPRound) summarize() {
 	for _, r := range rd.Runs {
 		rps, p50, p99 = append(rps, r.RPS), append(p50, r.P50Secs), append(p99, r.P99Secs)
 		mbs = append(mbs, r.BytesPerSec/1e6)
-		if r.Secs > 0 && rd.Server == "rovd" {
+		if r.Secs > 0 {
 			cpu = append(cpu, r.CPUSecs/r.Secs*100)
 		}
 		rd.PeakRSS, rd.PeakAnon = max(rd.PeakRSS, r.PeakRSS), max(rd.PeakAnon, r.PeakAnon)
@@ -543,10 +544,10 @@ func sessionsLoad(ctx context.Context, s *rtrServer, httpAddr string, validity [
 	w := watchTree(s.cmd.Process.Pid)
 	done := make(chan HTTPRun)
 	go func() {
-		done <- httpRun(ctx, nil, httpload.Options{Addr: httpAddr, URIs: validity, Clients: res.LoadClients,
+		done <- httpRun(ctx, 0, httpload.Options{Addr: httpAddr, URIs: validity, Clients: res.LoadClients,
 			Duration: opt.Round, Timeout: opt.Timeout})
 	}()
-	res.JSON = httpRun(ctx, nil, httpload.Options{Addr: httpAddr, URIs: []string{"/json"}, Clients: res.LoadClients,
+	res.JSON = httpRun(ctx, 0, httpload.Options{Addr: httpAddr, URIs: []string{"/json"}, Clients: res.LoadClients,
 		Duration: opt.Round, Timeout: opt.Timeout})
 	res.Validity = <-done
 	p := w.stop()

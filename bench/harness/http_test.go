@@ -60,8 +60,8 @@ func TestHTTPStage(t *testing.T) {
 		if notMod := rd.Scenario == harness.HTTPJSONNotMod; notMod != (rd.MBPerSec == 0) {
 			t.Errorf("%s, %s: %v MB/s", rd.Server, rd.Scenario, rd.MBPerSec)
 		}
-		if rovd := rd.Server == "rovd"; rovd != (rd.PeakRSS > 0) {
-			t.Errorf("%s, %s: peak RSS %d", rd.Server, rd.Scenario, rd.PeakRSS)
+		if rd.PeakRSS == 0 {
+			t.Errorf("%s, %s: no peak RSS", rd.Server, rd.Scenario)
 		}
 	}
 	if s := res.Sessions; s == nil || s.Synced != 10 || s.Err != "" || s.PeakRSS == 0 || s.JSON.Requests == 0 || s.Validity.Requests == 0 {

@@ -111,12 +111,11 @@ func reportHTTP(w io.Writer, r *HTTPResult) {
 		"`/json` is %s, %s in gzip. Each load round runs %s s, %d time(s) (medians shown); "+
 		"the clients run in the harness on the same cores. The validity rounds ask about 1,024 random routes of the set "+
 		"(half valid, a quarter invalid, a quarter not found). The bound, \"bare\", is a bare fasthttp server answering every request "+
-		"with rovd's own answer, prebuilt (one validity answer for every route), measured with the same client in the same run; "+
-		"it runs inside the harness beside the clients, one Go runtime for both, where rovd has a process of its own, so at many clients "+
-		"it is held back by its own clients and rovd can pass it. rovd's CPU is a percentage of one core.\n\n",
+		"with rovd's own answer, prebuilt (one validity answer for every route), measured with the same client in the same run, "+
+		"in a process of its own as rovd. CPU is a percentage of one core.\n\n",
 		r.VRPs, r.Served, fmtSize(int64(r.JSONBytes)), fmtSize(int64(r.JSONGzipBytes)), fmtSecs(r.RoundSecs), r.Runs)
 	tableHeader(w, []string{"requests", "clients", "rovd req/s (median, min–max)", "p50 ms", "p99 ms", "MB/s", "rovd CPU %",
-		"rovd peak RSS / anon MB", "bare req/s", "bare p99 ms", "rovd ÷ bare"})
+		"rovd peak RSS / anon MB", "bare req/s", "bare p99 ms", "bare CPU %", "rovd ÷ bare"})
 	type key struct {
 		scenario string
 		clients  int
@@ -136,10 +135,10 @@ func reportHTTP(w io.Writer, r *HTTPResult) {
 			continue
 		}
 		b := bare[key{rd.Scenario, rd.Clients}]
-		ratio, bareRPS, bareP99 := "—", "", ""
+		ratio, bareRPS, bareP99, bareCPU := "—", "", "", ""
 		if b.RPS.Median > 0 {
 			ratio = fmt.Sprintf("%.2f", rd.RPS.Median/b.RPS.Median)
-			bareRPS, bareP99 = fmtRate(b.RPS.Median), fmtMillis(b.P99Secs)
+			bareRPS, bareP99, bareCPU = fmtRate(b.RPS.Median), fmtMillis(b.P99Secs), fmt.Sprintf("%.0f", b.CPUPercent)
 		}
 		rps := fmtRate(rd.RPS.Median)
 		if rd.RPS.Min != rd.RPS.Max {
@@ -147,7 +146,7 @@ func reportHTTP(w io.Writer, r *HTTPResult) {
 		}
 		tableRow(w, []string{httpScenarioText[rd.Scenario], fmt.Sprint(rd.Clients), rps, fmtMillis(rd.P50Secs), fmtMillis(rd.P99Secs),
 			fmt.Sprintf("%.0f", rd.MBPerSec), fmt.Sprintf("%.0f", rd.CPUPercent),
-			fmtMB(float64(rd.PeakRSS)) + " / " + fmtMB(float64(rd.PeakAnon)), bareRPS, bareP99, ratio})
+			fmtMB(float64(rd.PeakRSS)) + " / " + fmtMB(float64(rd.PeakAnon)), bareRPS, bareP99, bareCPU, ratio})
 	}
 	var best HTTPRound
 	for _, rd := range r.Rounds {

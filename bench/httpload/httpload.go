@@ -3,7 +3,14 @@
 // requests back to back for a bounded time and count, and every
 // request's latency is kept. It also holds the reference a result is
 // judged against on the same machine: a bare fasthttp server that
-// answers every request with one prebuilt response.
+// answers every request with one prebuilt response, in the caller's
+// process (StartBare) or in a process of its own (StartBareProcess), as
+// the server it is set beside has.
+//
+// A program linking this package becomes such a bare server process
+// when the environment variable ROVD_BENCH_BARE_HTTP is set: the
+// package's init serves then and exits, so StartBareProcess can start
+// the running program again, a test binary included.
 //
 // The client side must not be the bottleneck, nor hold what it
 // receives: bodies are streamed into a discarding buffer of each
@@ -12,12 +19,17 @@
 package httpload
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,3 +284,128 @@ func (b *Bare) handle(ctx *fasthttp.RequestCtx) {
 	// answers.
 	ctx.Response.SetBodyRaw(r.Body)
 }
+
+// bareEnv, set in a process's environment, makes any program that links
+// this package a bare server (see StartBareProcess) instead of itself.
+const bareEnv = "ROVD_BENCH_BARE_HTTP"
+
+func init() {
+	if os.Getenv(bareEnv) != "" {
+		if err := serveBareProcess(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bare server:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
+
+// bareHeader is what StartBareProcess sends the child before the body.
+type bareHeader struct {
+	ContentType, ContentEnc, ETag string
+	BodyLen                       int
+}
+
+// BareProcess is a bare server in a process of its own: measured beside
+// rovd, which has one too, it shares no Go runtime with the clients.
+type BareProcess struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	addr  string
+}
+
+// StartBareProcess starts the running program again as a bare server
+// answering with resp, on a free port of 127.0.0.1. The program must
+// link this package, whose init turns the child into the server; the
+// child stops when Close closes its standard input.
+func StartBareProcess(ctx context.Context, resp Response) (*BareProcess, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), bareEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &BareProcess{cmd: cmd, stdin: stdin}
+	hdr, _ := json.Marshal(bareHeader{resp.ContentType, resp.ContentEnc, resp.ETag, len(resp.Body)}) // plain strings and an int
+	_, err = stdin.Write(append(hdr, '\n'))
+	if err == nil {
+		_, err = stdin.Write(resp.Body)
+	}
+	if err == nil {
+		p.addr, err = bufio.NewReader(stdout).ReadString('\n')
+		p.addr = strings.TrimSpace(p.addr)
+	}
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("bare server process: %w", err)
+	}
+	return p, nil
+}
+
+// Addr returns the server's address, host:port.
+func (p *BareProcess) Addr() string { return p.addr }
+
+// Pid returns the server's process ID.
+func (p *BareProcess) Pid() int { return p.cmd.Process.Pid }
+
+// Close stops the server, killing it if it has not ended within ten
+// seconds.
+func (p *BareProcess) Close() error {
+	p.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		return <-done
+	}
+}
+
+// serveBareProcess is the child of StartBareProcess: it reads the
+// answer from in, serves it and writes its address to out, until in
+// ends.
+func serveBareProcess(in io.Reader, out io.Writer) error {
+	br := bufio.NewReader(in)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return err
+	}
+	var h bareHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return err
+	}
+	if h.BodyLen < 0 || h.BodyLen > maxBareBody {
+		return fmt.Errorf("body of %d bytes", h.BodyLen)
+	}
+	body := make([]byte, h.BodyLen)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return err
+	}
+	b, err := StartBare(Response{Body: body, ContentType: h.ContentType, ContentEnc: h.ContentEnc, ETag: h.ETag})
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(out, b.Addr()); err != nil {
+		b.Close()
+		return err
+	}
+	_, _ = io.Copy(io.Discard, br) // until the parent closes our input
+	return b.Close()
+}
+
+// maxBareBody bounds the answer a bare server process takes: several
+// times the /json of a global set.
+const maxBareBody = 1 << 30

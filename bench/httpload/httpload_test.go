@@ -88,3 +88,24 @@ func TestBareSet(t *testing.T) {
 		t.Errorf("%d bytes, want 15 (%v)", r.Bytes, r.Err)
 	}
 }
+
+// TestBareProcess starts this test binary again as a bare server.
+func TestBareProcess(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 100_000)
+	p, err := httpload.StartBareProcess(context.Background(), httpload.Response{Body: body, ContentType: "text/plain", ETag: `"7"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httpload.Run(context.Background(), httpload.Options{Addr: p.Addr(), URIs: []string{"/"}, Clients: 2, MaxRequests: 10, Duration: 30 * time.Second})
+	r304 := httpload.Run(context.Background(), httpload.Options{Addr: p.Addr(), URIs: []string{"/"}, Header: [][2]string{{"If-None-Match", `"7"`}},
+		Status: 304, Clients: 1, MaxRequests: 3, Duration: 30 * time.Second})
+	if p.Pid() <= 0 {
+		t.Errorf("pid %d", p.Pid())
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if r.Requests != 10 || r.Bytes != 10*int64(len(body)) || r304.Requests != 3 {
+		t.Errorf("%d requests, %d bytes (%v); %d not modified (%v)", r.Requests, r.Bytes, r.Err, r304.Requests, r304.Err)
+	}
+}
