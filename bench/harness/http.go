@@ -372,19 +372,7 @@ func validityRoutes(f *vrpFeed, n int) []validityRoute {
 		default:
 			// The feed's prefixes are all /24s and /48s, so one not in
 			// it is covered by none.
-			var p netip.Prefix
-			if rng.IntN(5) == 0 {
-				var a [16]byte
-				a[0], a[1] = 0x20, 0x01
-				for i := 2; i < 6; i++ {
-					a[i] = byte(rng.Uint32())
-				}
-				p = netip.PrefixFrom(netip.AddrFrom16(a), 48)
-			} else {
-				x := rng.Uint32() &^ 0xff
-				p = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), 0}), 24)
-			}
-			if !held[p] {
+			if p := randomFeedPrefix(rng); !held[p] {
 				routes = append(routes, validityRoute{64496, p})
 			}
 		}

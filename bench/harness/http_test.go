@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,10 +22,7 @@ func TestHTTPStage(t *testing.T) {
 		t.Skip("builds rovd")
 	}
 	dir := t.TempDir()
-	rovd := filepath.Join(dir, "rovd")
-	if out, err := exec.Command("go", "build", "-o", rovd, "github.com/rovd/rovd/cmd/rovd").CombinedOutput(); err != nil {
-		t.Fatalf("build rovd: %v\n%s", err, out)
-	}
+	rovd := buildRovd(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const vrps = 2000

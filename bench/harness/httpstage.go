@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 )
 
@@ -49,15 +48,10 @@ func (httpStage) Run(ctx context.Context, env *Env) (any, error) {
 	}
 	steps = append(steps, Step{httpStepSessions, round.Seconds() + float64(sessions*vrps)/1e6})
 	env.Progress.Plan(env.Unit, steps)
-	finish := func() {}
-	if env.WillBuildRovd() {
-		finish = env.Progress.Begin("build", "building rovd into "+filepath.Join(env.Root, "bin", "rovd"))
-	}
-	rovd, err := env.Rovd(ctx)
+	rovd, err := env.rovdStep(ctx)
 	if err != nil {
 		return nil, err
 	}
-	finish()
 	return RunHTTP(ctx, HTTPOptions{Rovd: rovd, Dir: env.Path("http"), VRPs: vrps, Clients: clients, Round: round,
 		Runs: env.Runs, Sessions: sessions, Timeout: 10 * time.Minute, Step: env.Progress.Begin})
 }

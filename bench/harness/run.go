@@ -393,6 +393,20 @@ func (e *Env) Rovd(ctx context.Context) (string, error) {
 	return b.path, b.err
 }
 
+// rovdStep is Rovd as a step of the stage's plan: a build, if one is
+// due, is announced on the progress printer as a step of kind "build".
+func (e *Env) rovdStep(ctx context.Context) (string, error) {
+	finish := func() {}
+	if e.WillBuildRovd() {
+		finish = e.Progress.Begin("build", "building rovd into "+filepath.Join(e.Root, "bin", "rovd"))
+	}
+	path, err := e.Rovd(ctx)
+	if err == nil {
+		finish()
+	}
+	return path, err
+}
+
 // rovdModule is the module whose ./cmd/rovd is built.
 const rovdModule = "github.com/rovd/rovd"
 
