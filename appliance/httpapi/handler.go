@@ -12,6 +12,7 @@ import (
 
 	"github.com/rovd/rovd/appliance/output"
 	"github.com/rovd/rovd/appliance/validity"
+	"github.com/rovd/rovd/engine/payload"
 )
 
 // Media types, Routinator's.
@@ -371,10 +372,17 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// scratch holds the buffers validity answers are built in before they
-// are copied into the response, which fasthttp pools: the hot path
-// allocates nothing once both pools are warm.
-var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+// validityScratch is one validity answer's working space: the VRPs
+// covering the route (payload.Set.AppendValidity) and the JSON built
+// from them before it is copied into the response.
+type validityScratch struct {
+	vrps []payload.VRP
+	json []byte
+}
+
+// scratch pools validityScratch, as fasthttp pools the responses: the
+// hot path allocates nothing once both pools are warm.
+var scratch = sync.Pool{New: func() any { return &validityScratch{json: make([]byte, 0, 2048)} }}
 
 // serveValidityQuery answers /validity?asn=ASN&prefix=PREFIX.
 func serveValidityQuery(ctx *fasthttp.RequestCtx, st *state) {
@@ -420,12 +428,14 @@ func serveValidity(ctx *fasthttp.RequestCtx, st *state, asnText, prefixText []by
 		fail(ctx, true, fasthttp.StatusBadRequest, "invalid prefix")
 		return
 	}
-	bp := scratch.Get().(*[]byte)
-	b := validity.AppendSingleJSON((*bp)[:0], st.snap.Set, validity.Route{Prefix: p.Masked(), ASN: asn}, st.created)
+	sc := scratch.Get().(*validityScratch)
+	r := validity.Route{Prefix: p.Masked(), ASN: asn}
+	var res payload.Result
+	res, sc.vrps = st.snap.Set.AppendValidity(sc.vrps[:0], r.Prefix, r.ASN)
+	sc.json = validity.AppendResultJSON(sc.json[:0], r, &res, st.created)
 	ctx.SetContentType(typeJSON)
-	ctx.SetBody(b)
-	*bp = b
-	scratch.Put(bp)
+	ctx.SetBody(sc.json)
+	scratch.Put(sc)
 }
 
 // bytesString returns b as a string without copying. The string must

@@ -120,8 +120,16 @@ func WriteJSON(w io.Writer, set *payload.Set, routes []Route, generated time.Tim
 // the HTTP validity API.
 func AppendSingleJSON(dst []byte, set *payload.Set, r Route, generated time.Time) []byte {
 	res := set.Validity(r.Prefix, r.ASN)
+	return AppendResultJSON(dst, r, &res, generated)
+}
+
+// AppendResultJSON is AppendSingleJSON for a route already looked up:
+// res is the set's verdict on r, from payload.Set.Validity or, for a
+// caller that keeps the VRP lists in a buffer of its own,
+// payload.Set.AppendValidity.
+func AppendResultJSON(dst []byte, r Route, res *payload.Result, generated time.Time) []byte {
 	dst = append(dst, "{\n  \"validated_route\": "...)
-	dst = appendRouteJSON(dst, "  ", r, &res)
+	dst = appendRouteJSON(dst, "  ", r, res)
 	dst = append(dst, ",\n"...)
 	return appendGenerated(dst, generated)
 }

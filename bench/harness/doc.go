@@ -9,7 +9,9 @@
 //
 // A run is a list of stages (Stage). Each stage measures one aspect
 // ("fetch": the whole world into an empty store over RRDP and rsync;
-// "validate": a full and an incremental validation from a filled store)
+// "validate": a full and an incremental validation from a filled store;
+// "rtr" and "http": rovd's RTR and HTTP services holding a generated
+// set)
 // and stores its results under its name in DIR/results.json; a stage
 // whose results are already there is skipped, so an interrupted run
 // resumes where it stopped. DIR/report.md, DIR/report.json and the plots
@@ -47,6 +49,7 @@
 //	worlds/SIZE/         a scaled size: its world/ and its own rovd-store/, peers/, out/, logs/, diffs/
 //	bin/rovd             rovd built from this module (unless Options.Rovd is set)
 //	rovd-store/          rovd's repository directory (-r) in the validate stage
+//	rtr/, http/          the rtr and http stages' rovd store and log
 //	fetch-store/         the fetch stage's stores, removed when it ends
 //	peers/NAME/          a peer's offline cache and output
 //	out/                 every program's VRP output, one file per run
@@ -96,6 +99,28 @@
 // instead ('rovd update --import', or the store's import for the
 // incremental run), and the report says so.
 //
+// # The HTTP stage
+//
+// rovd runs as 'rovd server --source --http' relaying the RTR stage's
+// generated set (the same seed and size), with its relay polling once an
+// hour so that nothing but the requests runs in it. Once the set is
+// published (rovd answers a Reset Query and the validity API), the stage
+// asks once for /json-delta and every output format, then /json in
+// gzip, each the first request of its answer (which renders it) and
+// then again (served from memory), timing each to its first byte and
+// its last. Then it loads rovd (bench/httpload: one kept-alive
+// connection per client, bodies streamed into a discarding buffer) with
+// /json in identity and gzip encoding and with If-None-Match (304), and
+// with the validity API as a query and as a path for 1,024 random
+// routes of the set, at each number of clients for a fixed time, Runs
+// times, sampling rovd's process tree for CPU time and peak memory over
+// each run. After each rovd round the same client loads a bare fasthttp
+// server answering with rovd's own bytes: the bound, in a process of
+// its own as rovd (httpload.StartBareProcess starts the running program
+// again). Last, RTR sessions connect and
+// fetch the full table, and with them connected /json and the validity
+// API run at once while rovd's memory is sampled.
+//
 // # Differences
 //
 // Each peer's VRPs, rovd's and the world's truth are set side by side
@@ -134,6 +159,7 @@
 // not waited for, while they live). Cancelling the context kills the
 // whole group.
 //
-// The package depends on bench/world, gonum.org/v1/plot and the standard
-// library; nothing in rovd imports it.
+// The package depends on bench/world, bench/rtrload, bench/httpload,
+// appliance/output (for the list of formats), gonum.org/v1/plot and the
+// standard library; nothing in rovd imports it.
 package harness

@@ -92,3 +92,9 @@ func tickLabels(ts []plot.Tick) []string {
 	}
 	return out
 }
+
+// ReportHTTP writes the HTTP stage's section of report.md.
+func ReportHTTP(w io.Writer, r *HTTPResult) { reportHTTP(w, r) }
+
+// HTTPFigures returns the HTTP stage's figures from its results.
+func HTTPFigures(raw json.RawMessage) ([]Figure, error) { return httpStage{}.Figures(raw) }

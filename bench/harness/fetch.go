@@ -93,20 +93,15 @@ func (fetchStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 			return nil, err
 		}
 	}
-	finish := func() {}
-	if env.WillBuildRovd() {
-		finish = env.Progress.Begin("build", "building rovd into "+filepath.Join(env.Root, "bin", "rovd"))
-	}
-	rovd, err := env.Rovd(ctx)
+	rovd, err := env.rovdStep(ctx)
 	if err != nil {
 		return nil, err
 	}
-	finish()
 	if err := CheckRovd(ctx, rovd); err != nil {
 		return nil, err
 	}
 
-	finish = env.Progress.Begin("serve", "serving the world on loopback")
+	finish := env.Progress.Begin("serve", "serving the world on loopback")
 	lb, err := startLoopback(ctx, env)
 	finish()
 	if err != nil {

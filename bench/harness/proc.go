@@ -290,6 +290,62 @@ func parseKB(b []byte) int64 {
 	return v << 10
 }
 
+// treeWatch samples a process tree every SampleInterval, from its
+// start until stopped, and keeps the peaks.
+type treeWatch struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	peak treePeaks
+}
+
+// treePeaks are the peaks of a process tree over the samples of a
+// treeWatch.
+type treePeaks struct {
+	// PeakRSS and PeakAnon are the largest sums of VmRSS and RssAnon
+	// over the tree in any one sample.
+	PeakRSS, PeakAnon int64
+	// MaxHWM is the largest VmHWM of any process seen: a process's own
+	// peak over its whole life, the time before the watch included.
+	MaxHWM int64
+	// CPU is the last CPU time read of the tree (CPU only grows).
+	CPU     time.Duration
+	Samples int
+}
+
+// watchTree starts sampling the process tree rooted at pid; the first
+// sample is taken at once.
+func watchTree(pid int) *treeWatch {
+	w := &treeWatch{done: make(chan struct{})}
+	w.wg.Go(func() {
+		t := time.NewTicker(SampleInterval)
+		defer t.Stop()
+		for {
+			s, err := SampleTree("/proc", pid)
+			if err == nil && len(s.PIDs) > 0 {
+				p := &w.peak
+				p.Samples++
+				p.PeakRSS = max(p.PeakRSS, s.RSS)
+				p.PeakAnon = max(p.PeakAnon, s.Anon)
+				p.MaxHWM = max(p.MaxHWM, s.MaxHWM)
+				p.CPU = max(p.CPU, s.CPU)
+			}
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return w
+}
+
+// stop ends the watch and returns its peaks.
+func (w *treeWatch) stop() treePeaks {
+	close(w.done)
+	w.wg.Wait()
+	return w.peak
+}
+
 // Command is one program run.
 type Command struct {
 	Path string
@@ -376,39 +432,17 @@ func Measure(ctx context.Context, c Command) (Usage, error) {
 		return u, err
 	}
 	pid := cmd.Process.Pid
-	done := make(chan struct{})
-	var sampled Usage
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(SampleInterval)
-		defer t.Stop()
-		for {
-			s, err := SampleTree("/proc", pid)
-			if err == nil && len(s.PIDs) > 0 {
-				sampled.Samples++
-				// A process's own peak (VmHWM) catches a burst
-				// between two samples; the sum can only have been
-				// larger then.
-				sampled.PeakRSS = max(sampled.PeakRSS, s.RSS, s.MaxHWM)
-				sampled.PeakAnon = max(sampled.PeakAnon, s.Anon)
-				sampled.CPU = max(sampled.CPU, s.CPU)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
+	w := watchTree(pid)
 	err = cmd.Wait()
 	u.Wall = time.Since(start)
-	close(done)
-	wg.Wait()
+	sampled := w.stop()
 	// Anything the program left behind in its group goes too; ESRCH
 	// (nothing left) is the normal case.
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 
-	u.PeakRSS, u.PeakAnon, u.Samples = sampled.PeakRSS, sampled.PeakAnon, sampled.Samples
+	// A process's own peak (VmHWM) catches a burst between two
+	// samples; the sum can only have been larger then.
+	u.PeakRSS, u.PeakAnon, u.Samples = max(sampled.PeakRSS, sampled.MaxHWM), sampled.PeakAnon, sampled.Samples
 	// The rusage's ru_maxrss is no use here: Linux carries the
 	// pre-exec memory image's peak into it, and Go starts children
 	// with vfork semantics from its own, large, address space.

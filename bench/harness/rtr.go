@@ -226,14 +226,21 @@ func (s *rtrServer) waitReady(ctx context.Context, timeout time.Duration) ([]byt
 
 // usage reads the server's CPU time and resident memory.
 func (s *rtrServer) usage() (time.Duration, int64) {
+	t := s.sample()
+	return t.CPU, t.RSS
+}
+
+// sample reads the server's process tree: the zero sample for the bare
+// server or when it cannot be read.
+func (s *rtrServer) sample() TreeSample {
 	if s.cmd == nil || s.cmd.Process == nil {
-		return 0, 0
+		return TreeSample{}
 	}
 	t, err := SampleTree("/proc", s.cmd.Process.Pid)
 	if err != nil {
-		return 0, 0
+		return TreeSample{}
 	}
-	return t.CPU, t.RSS
+	return t
 }
 
 // round measures n simultaneous Reset Queries.
@@ -309,18 +316,7 @@ func newVRPFeed(n int) *vrpFeed {
 	seen := make(map[netip.Prefix]bool, n)
 	f := &vrpFeed{}
 	for len(f.vrps) < n {
-		var p netip.Prefix
-		if rng.IntN(5) == 0 {
-			var a [16]byte
-			a[0], a[1] = 0x20, 0x01
-			for i := 2; i < 6; i++ {
-				a[i] = byte(rng.Uint32())
-			}
-			p = netip.PrefixFrom(netip.AddrFrom16(a), 48)
-		} else {
-			v := rng.Uint32() &^ 0xff
-			p = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24)
-		}
+		p := randomFeedPrefix(rng)
 		if seen[p] {
 			continue
 		}
@@ -329,6 +325,21 @@ func newVRPFeed(n int) *vrpFeed {
 	}
 	f.render()
 	return f
+}
+
+// randomFeedPrefix returns a random prefix of the kind a vrpFeed holds:
+// an IPv6 /48 in 2001::/16 one time in five, an IPv4 /24 otherwise.
+func randomFeedPrefix(rng *rand.Rand) netip.Prefix {
+	if rng.IntN(5) == 0 {
+		var a [16]byte
+		a[0], a[1] = 0x20, 0x01
+		for i := 2; i < 6; i++ {
+			a[i] = byte(rng.Uint32())
+		}
+		return netip.PrefixFrom(netip.AddrFrom16(a), 48)
+	}
+	v := rng.Uint32() &^ 0xff
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24)
 }
 
 // change replaces the first n VRPs' origin AS: n withdrawals and n

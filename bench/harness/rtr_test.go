@@ -18,10 +18,7 @@ func TestRTRStage(t *testing.T) {
 		t.Skip("builds rovd")
 	}
 	dir := t.TempDir()
-	rovd := filepath.Join(dir, "rovd")
-	if out, err := exec.Command("go", "build", "-o", rovd, "github.com/rovd/rovd/cmd/rovd").CombinedOutput(); err != nil {
-		t.Fatalf("build rovd: %v\n%s", err, out)
-	}
+	rovd := buildRovd(t, dir)
 	stayrtr, _ := exec.LookPath("stayrtr")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -46,4 +43,14 @@ func TestRTRStage(t *testing.T) {
 	if res.LoopbackBytesPerSec <= 0 || res.ResponseBytes == 0 {
 		t.Errorf("loopback %v, response %d bytes", res.LoopbackBytesPerSec, res.ResponseBytes)
 	}
+}
+
+// buildRovd builds rovd into dir and returns its path.
+func buildRovd(t *testing.T, dir string) string {
+	t.Helper()
+	rovd := filepath.Join(dir, "rovd")
+	if out, err := exec.Command("go", "build", "-o", rovd, "github.com/rovd/rovd/cmd/rovd").CombinedOutput(); err != nil {
+		t.Fatalf("build rovd: %v\n%s", err, out)
+	}
+	return rovd
 }

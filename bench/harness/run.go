@@ -64,6 +64,10 @@ type Options struct {
 	// least how long the ingest bound is; 0 means
 	// DefaultFloorDuration.
 	FloorDuration time.Duration
+	// HTTPRound is the length of each load round of the HTTP stage; 0
+	// means the preset's (half a second at small, five seconds at
+	// world).
+	HTTPRound time.Duration
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 	// Logger receives the world generator's log; nil discards.
@@ -309,6 +313,9 @@ func (o *Options) normalize() error {
 	if o.MutatePercent < 0 || o.MutatePercent > 100 {
 		return fmt.Errorf("mutate %v%%: want a percentage in (0, 100]", o.MutatePercent)
 	}
+	if o.HTTPRound < 0 {
+		return fmt.Errorf("http round %s: want a positive duration", o.HTTPRound)
+	}
 	if o.FloorDuration == 0 {
 		o.FloorDuration = DefaultFloorDuration
 	}
@@ -384,6 +391,20 @@ func (e *Env) Rovd(ctx context.Context) (string, error) {
 		b.done.Store(true)
 	})
 	return b.path, b.err
+}
+
+// rovdStep is Rovd as a step of the stage's plan: a build, if one is
+// due, is announced on the progress printer as a step of kind "build".
+func (e *Env) rovdStep(ctx context.Context) (string, error) {
+	finish := func() {}
+	if e.WillBuildRovd() {
+		finish = e.Progress.Begin("build", "building rovd into "+filepath.Join(e.Root, "bin", "rovd"))
+	}
+	path, err := e.Rovd(ctx)
+	if err == nil {
+		finish()
+	}
+	return path, err
 }
 
 // rovdModule is the module whose ./cmd/rovd is built.

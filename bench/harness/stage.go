@@ -69,7 +69,7 @@ type Plotter interface {
 }
 
 // stages lists every stage in the order they run and are reported.
-var stages = []Stage{fetchStage{}, validateStage{}, rtrStage{}}
+var stages = []Stage{fetchStage{}, validateStage{}, rtrStage{}, httpStage{}}
 
 // StageNames returns the names of the stages, in order.
 func StageNames() []string {

@@ -257,14 +257,9 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 			return nil, err
 		}
 	}
-	finish := func() {}
-	if env.WillBuildRovd() {
-		finish = env.Progress.Begin("build", "building rovd into "+filepath.Join(env.Root, "bin", "rovd"))
-	}
-	if v.rovd, err = env.Rovd(ctx); err != nil {
+	if v.rovd, err = env.rovdStep(ctx); err != nil {
 		return nil, err
 	}
-	finish()
 	if err := CheckRovd(ctx, v.rovd); err != nil {
 		return nil, err
 	}
@@ -276,7 +271,7 @@ func (validateStage) Run(ctx context.Context, env *Env) (_ any, err error) {
 	}
 	v.res.ValidationTime = worldTime(st).Add(time.Minute)
 
-	finish = env.Progress.Begin("serve", "serving the world on loopback")
+	finish := env.Progress.Begin("serve", "serving the world on loopback")
 	lb, err := startLoopback(ctx, env)
 	finish()
 	switch {

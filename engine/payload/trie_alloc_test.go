@@ -16,6 +16,7 @@ func TestValidityAllocs(t *testing.T) {
 	)
 	covered := netip.MustParsePrefix("10.0.0.0/24")
 	uncovered := netip.MustParsePrefix("11.0.0.0/24")
+	_, buf := s.AppendValidity(nil, covered, 1)
 	tests := []struct {
 		name string
 		f    func()
@@ -25,6 +26,7 @@ func TestValidityAllocs(t *testing.T) {
 		{"State not found", func() { s.State(uncovered, 1) }, 0},
 		{"Validity not found", func() { s.Validity(uncovered, 1) }, 0},
 		{"Validity covered allocates the lists once", func() { s.Validity(covered, 1) }, 1},
+		{"AppendValidity covered into a grown buffer", func() { _, buf = s.AppendValidity(buf[:0], covered, 1) }, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -106,6 +106,16 @@ func BenchmarkValidity(b *testing.B) {
 			i++
 		}
 	})
+	b.Run("AppendValidity", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []payload.VRP
+		i := 0
+		for b.Loop() {
+			q := &qs[i&(len(qs)-1)]
+			_, buf = s.AppendValidity(buf[:0], q.route, q.origin)
+			i++
+		}
+	})
 	b.Run("State-parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {

@@ -53,6 +53,18 @@ func checkValidity(t *testing.T, s *payload.Set, route netip.Prefix, origin uint
 	if st := s.State(route, origin); st != want.State {
 		t.Fatalf("State(%v, AS%d) = %d, want %d", route, origin, st, want.State)
 	}
+	// AppendValidity gives the same lists behind what buf held, which
+	// it leaves alone.
+	held := payload.VRP{ASN: 7, Prefix: netip.MustParsePrefix("198.51.100.0/24"), MaxLength: 24}
+	buf := make([]payload.VRP, 1, 2)
+	buf[0] = held
+	got, buf = s.AppendValidity(buf, route, origin)
+	if d := cmp.Diff(want, got, prefixEqual); d != "" {
+		t.Fatalf("AppendValidity(%v, AS%d) (-linear scan +got):\n%s", route, origin, d)
+	}
+	if n := len(want.Matched) + len(want.UnmatchedAS) + len(want.UnmatchedLength); len(buf) != 1+n || buf[0] != held {
+		t.Fatalf("AppendValidity(%v, AS%d) returned a buffer of %d VRPs starting %v; want %d starting %v", route, origin, len(buf), buf[0], 1+n, held)
+	}
 }
 
 func TestValidity(t *testing.T) {

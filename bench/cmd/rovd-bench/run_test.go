@@ -31,6 +31,7 @@ func TestRunUsage(t *testing.T) {
 		{"run unknown stage", []string{"run", "--stages", "frobnicate", "-o", t.TempDir()}, 1, ""},
 		{"run unknown peer", []string{"run", "--peers", "routinator", "-o", t.TempDir()}, 1, ""},
 		{"run bad scale", []string{"run", "--scale", "1/0", "-o", t.TempDir()}, 2, ""},
+		{"run negative http round", []string{"run", "--stages", "http", "--http-round", "-1s", "-o", t.TempDir()}, 1, ""},
 		{"run help names the stages", []string{"run", "--help"}, 0, "fetch, validate"},
 	}
 	for _, tc := range tests {
@@ -47,13 +48,14 @@ func TestRunUsage(t *testing.T) {
 }
 
 // TestRunSmoke is the CI smoke test of 'rovd-bench run': the small
-// preset end to end, one run per program, the fetch stage and the
-// validate stage at half and at full size, with rovd built from this
-// module by the harness and every peer that is installed. It checks that
-// the VRP sets agree (rovd's with the truth; each peer's with the truth
-// wherever no injected fault explains the difference), that the reports
-// and plots are written, and that a second run resumes from them; it
-// never looks at a time.
+// preset end to end, one run per program, the fetch stage, the
+// validate stage at half and at full size and the http stage with short
+// load rounds, with rovd built from this module by the harness and every
+// peer that is installed. It checks that the VRP sets agree (rovd's with
+// the truth; each peer's with the truth wherever no injected fault
+// explains the difference; rovd's /json with the set it relays), that
+// the reports and plots are written, and that a second run resumes from
+// them; it never looks at a time.
 func TestRunSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds rovd and runs the fetch and validate stages")
@@ -93,8 +95,8 @@ func TestRunSmoke(t *testing.T) {
 	if _, err := world.Build(context.Background(), cfg, filepath.Join(dir, "world")); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"run", "--preset", "small", "--runs", "1", "--stages", "fetch,validate", "--scale", "1/2,1",
-		"--peers", peerArg, "-o", dir, "--key-cache", keys, "--floor-time", "200ms", "--timeout", "5m", "-q"}
+	args := []string{"run", "--preset", "small", "--runs", "1", "--stages", "fetch,validate,http", "--scale", "1/2,1",
+		"--peers", peerArg, "-o", dir, "--key-cache", keys, "--floor-time", "200ms", "--http-round", "100ms", "--timeout", "5m", "-q"}
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
 	code := run(args, &stdout, &stderr)
@@ -105,7 +107,7 @@ func TestRunSmoke(t *testing.T) {
 		}
 		t.Fatalf("exit %d", code)
 	}
-	for _, f := range []string{harness.ReportFile, harness.ReportJSONFile, "plots/scale-validate-wall.svg", "plots/scale-validate-memory.svg", "bin/rovd"} {
+	for _, f := range []string{harness.ReportFile, harness.ReportJSONFile, "plots/scale-validate-wall.svg", "plots/scale-validate-memory.svg", "plots/http-clients.svg", "bin/rovd"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
@@ -115,8 +117,10 @@ func TestRunSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("report:\n%s", report)
-	for _, want := range []string{"## Stage fetch", "| ingest bound", "| rovd full, ", "| rovd incremental (1% changed, from the store)", "| rovd update (1% changed, with RRDP delta fetch)",
-		"Signature floor:", "## Stage validate at 1/2 of the preset's size", "## Scaling of stage validate", "(plots/scale-validate-wall.svg)"} {
+	for _, want := range []string{"## Stage fetch", "| ingest bound", "| rovd full, ", "| rovd incremental (1% changed, from the store)",
+		"| rovd update (1% changed, with RRDP delta fetch)",
+		"Signature floor:", "## Stage validate at 1/2 of the preset's size", "## Scaling of stage validate", "(plots/scale-validate-wall.svg)",
+		"## Stage http", "| `/validity?asn=&prefix=` | 64 |", "| `/openbgpd` |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -174,12 +178,30 @@ func TestRunSmoke(t *testing.T) {
 		}
 	}
 
+	var h harness.HTTPResult
+	if err := harness.ReadStage(dir, "http", &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Served != h.VRPs || h.Sessions == nil || h.Sessions.Synced != h.Sessions.Sessions {
+		t.Errorf("http: rovd served %d of %d VRPs; sessions %+v", h.Served, h.VRPs, h.Sessions)
+	}
+	for _, rd := range h.Rounds {
+		if rd.Failed != 0 || rd.RPS.Median <= 0 {
+			t.Errorf("http, %s, %s with %d clients: %d failed (%s), %v req/s", rd.Server, rd.Scenario, rd.Clients, rd.Failed, rd.Err, rd.RPS.Median)
+		}
+	}
+	for _, r := range h.Render {
+		if r.Err != "" {
+			t.Errorf("http, first %s: %s", r.Path, r.Err)
+		}
+	}
+
 	stdout.Reset()
 	stderr.Reset()
 	if code := run(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, stderr.String())
 	}
-	for _, unit := range []string{"fetch", "validate@1/2", "validate"} {
+	for _, unit := range []string{"fetch", "validate@1/2", "validate", "http"} {
 		if !strings.Contains(stderr.String(), "stage "+unit+": results from") {
 			t.Errorf("second run did not skip stage %s:\n%s", unit, stderr.String())
 		}
