@@ -240,6 +240,7 @@ type feedServer struct {
 	body     []byte
 	etag     string
 	requests []string // If-None-Match of each request, "-" for none
+	queries  []string // the query of each request
 	*httptest.Server
 }
 
@@ -253,6 +254,7 @@ func newFeedServer(t *testing.T) *feedServer {
 			inm = "-"
 		}
 		f.requests = append(f.requests, inm)
+		f.queries = append(f.queries, r.URL.RawQuery)
 		if f.etag != "" && inm == f.etag {
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -270,6 +272,13 @@ func (f *feedServer) serve(body []byte, etag string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.body, f.etag = body, etag
+}
+
+// lastQuery returns the query of the last request.
+func (f *feedServer) lastQuery() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queries[len(f.queries)-1]
 }
 
 func (f *feedServer) lastRequest() string {
