@@ -57,6 +57,10 @@ func buildRovd(t *testing.T) string {
 		cmd := exec.CommandContext(ctx, goTool, "build", "-o", path, "./cmd/rovd")
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if realHome != "" {
+			// The caches of the go tool, not the tests' empty home.
+			cmd.Env = append(cmd.Env, "HOME="+realHome)
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			rovdBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return
