@@ -228,6 +228,12 @@ func rtrReset(t *testing.T, addr string) []string {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	return rtrResetOn(t, c)
+}
+
+// rtrResetOn is rtrReset on the connection c, which it closes.
+func rtrResetOn(t *testing.T, c net.Conn) []string {
+	t.Helper()
 	defer c.Close()
 	if err := c.SetDeadline(time.Now().Add(patience)); err != nil {
 		t.Fatal(err)

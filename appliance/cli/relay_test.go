@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -210,14 +211,15 @@ func (s servedJSON) equal(o servedJSON) bool {
 
 // TestServerRelayFollowsDeltas runs two rovd servers from the built
 // binary: a validating one on the small world, with ASPAs and router
-// keys on, serving HTTP and HTTPS (--http, --http-tls with a generated
-// certificate) and per-client RTR metrics, and a relay whose --source is
-// the first one's https://.../json-delta. Both serve the world's VRPs,
-// and the same router keys and ASPAs, over RTR and on /json. After a
-// change in the world and SIGUSR1 to each, both serve the new VRPs, and
-// the relay's log shows that it took a delta, not the whole set again.
-// /metrics over HTTPS carries the RTR client figures of the Reset
-// Queries made. SIGTERM stops both with status 0.
+// keys on, serving RTR and HTTP, each plain and over TLS (--rtr-tls,
+// --http-tls with a generated certificate), and per-client RTR metrics,
+// and a relay whose --source is the first one's https://.../json-delta.
+// Both serve the world's VRPs over RTR (the validator over TLS too), and
+// the same VRPs, router keys and ASPAs on /json. After a change in the
+// world and SIGUSR1 to each, both serve the new VRPs, and the relay's
+// log shows that it took a delta, not the whole set again. /metrics
+// over HTTPS carries the RTR client figures of the Reset Queries made.
+// SIGTERM stops both with status 0.
 func TestServerRelayFollowsDeltas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds rovd and serves a world")
@@ -229,11 +231,12 @@ func TestServerRelayFollowsDeltas(t *testing.T) {
 	dir := t.TempDir()
 	relayLog := filepath.Join(dir, "relay.log")
 
-	vRTR, vHTTP, vHTTPS := freeAddr(t), freeAddr(t), freeAddr(t)
+	vRTR, vRTRTLS, vHTTP, vHTTPS := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	validator := startProcess(t, bin, dir, "validator",
 		"-r", filepath.Join(dir, "validator-repo"), "-t", world.TALDir(), "--allow-dubious-hosts", "--rrdp-root-cert", world.CAFile(),
 		"-q", "--enable-aspa", "--enable-bgpsec",
-		"server", "--rtr", vRTR, "--http", vHTTP, "--http-tls", vHTTPS, "--http-tls-cert", certFile, "--http-tls-key", keyFile,
+		"server", "--rtr", vRTR, "--rtr-tls", vRTRTLS, "--rtr-tls-cert", certFile, "--rtr-tls-key", keyFile,
+		"--http", vHTTP, "--http-tls", vHTTPS, "--http-tls-cert", certFile, "--http-tls-key", keyFile,
 		"--rtr-client-metrics", "--refresh", "86400")
 	want := truthVRPs(t, world.Dir())
 	var vSet servedJSON
@@ -282,6 +285,13 @@ func TestServerRelayFollowsDeltas(t *testing.T) {
 		}
 		if got := rtrReset(t, vRTR); !slices.Equal(got, want) {
 			t.Errorf("%s: validator's RTR: %d VRPs, want %d", stage, len(got), len(want))
+		}
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: patience}, "tcp", vRTRTLS, &tls.Config{RootCAs: pool})
+		if err != nil {
+			t.Fatalf("RTR over TLS: %v", err)
+		}
+		if got := rtrResetOn(t, c); !slices.Equal(got, want) {
+			t.Errorf("%s: validator's RTR over TLS: %d VRPs, want %d", stage, len(got), len(want))
 		}
 		if got := rtrReset(t, rRTR); !slices.Equal(got, want) {
 			t.Errorf("%s: relay's RTR: %d VRPs, want %d", stage, len(got), len(want))
