@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -99,28 +98,6 @@ func (p *process) running() {
 		p.t.Fatalf("%s ended: %v\n%s", p.name, p.waited, p.output())
 	default:
 	}
-}
-
-// writeLoopbackCert writes a self-signed certificate for 127.0.0.1 and
-// its key as PEM files and returns their paths and a pool trusting it.
-func writeLoopbackCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	tlsCert, cert, key := selfsigned.Loopback(t)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsCert.Certificate[0]}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
 
 // webClient fetches from the HTTP services under test, trusting pool
@@ -226,7 +203,7 @@ func TestServerRelayFollowsDeltas(t *testing.T) {
 	}
 	world := serve.SmallWorld(t, serve.Options{})
 	bin := buildRovd(t)
-	certFile, keyFile, pool := writeLoopbackCert(t)
+	certFile, keyFile, pool := selfsigned.LoopbackFiles(t)
 	web := newWebClient(t, pool)
 	dir := t.TempDir()
 	relayLog := filepath.Join(dir, "relay.log")

@@ -76,37 +76,26 @@ type deltaParser struct {
 }
 
 func (p *deltaParser) document() error {
-	if err := p.delim('{', "the document"); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return syntax(err)
-		}
-		key := tok.(string) // object keys are strings
-		if seen[key] {
-			return fmt.Errorf("member %q twice", key)
-		}
-		seen[key] = true
+	seen, err := p.object(func(key string) error {
+		var err error
 		switch key {
 		case "reset":
 			err = p.dec.Decode(&p.d.Reset)
 		case "session":
 			p.d.Session, err = p.session()
 		case "serial":
-			p.d.Serial, err = p.serial(key)
+			p.d.Serial, err = p.serial()
 		case "fromSerial":
-			p.d.FromSerial, err = p.serial(key)
+			p.d.FromSerial, err = p.serial()
 		case "generated":
 			var n json.Number
 			if err = p.dec.Decode(&n); err == nil {
 				p.d.Generated, err = unixTime(n)
 			}
 		case "generatedTime":
+			// generated, the same time in Unix seconds, goes first.
 			var s string
-			if err = p.dec.Decode(&s); err == nil && !seen["generated"] {
+			if err = p.dec.Decode(&s); err == nil && p.d.Generated.IsZero() {
 				p.d.Generated, err = time.Parse(time.RFC3339, s)
 			}
 		case "announced":
@@ -122,12 +111,10 @@ func (p *deltaParser) document() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, syntax(err))
 		}
-	}
-	if err := p.delim('}', "the document"); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
-	}
-	if _, err := p.dec.Token(); err != io.EOF {
-		return errors.New("data after the document")
 	}
 	need := []string{"reset", "session", "serial", "announced"}
 	if !p.d.Reset {
@@ -162,7 +149,7 @@ func (p *deltaParser) session() (string, error) {
 	return s, nil
 }
 
-func (p *deltaParser) serial(name string) (uint32, error) {
+func (p *deltaParser) serial() (uint32, error) {
 	var n json.Number
 	if err := p.dec.Decode(&n); err != nil {
 		return 0, err

@@ -302,14 +302,7 @@ func TestFeedBadDeltas(t *testing.T) {
 // applies to the set of what it withdraws, and payload.Compute finds the
 // same change between that set and the result.
 func FuzzParseDelta(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.jsondelta")
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addSeeds(f, "testdata/*.jsondelta")
 	f.Add([]byte(`{"reset": false, "session": 1, "serial": 2, "fromSerial": 1, "announced": [], "withdrawn": [{"type": "aspa", "customerAsn": "AS1", "providerAsns": []}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := relay.ParseDelta(bytes.NewReader(data))

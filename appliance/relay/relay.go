@@ -97,48 +97,59 @@ type parser struct {
 }
 
 func (p *parser) document() error {
-	if err := p.delim('{', "the document"); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return syntax(err)
-		}
-		key := tok.(string) // object keys are strings
-		if seen[key] {
-			return fmt.Errorf("member %q twice", key)
-		}
-		seen[key] = true
+	seen, err := p.object(func(key string) error {
 		switch key {
 		case "metadata":
-			err = p.metadata()
+			return p.metadata()
 		case "roas":
-			err = p.array(key, p.roa)
+			return p.array(key, p.roa)
 		case "routerKeys", "bgpsec_keys":
-			err = p.array(key, p.routerKey)
+			return p.array(key, p.routerKey)
 		case "aspas":
-			err = p.array(key, p.aspa)
-		default:
-			// Other members (rpki-client's nonfunc_cas, ...) are skipped.
-			var skip json.RawMessage
-			err = p.dec.Decode(&skip)
+			return p.array(key, p.aspa)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := p.delim('}', "the document"); err != nil {
+		// Other members (rpki-client's nonfunc_cas, ...) are skipped.
+		var skip json.RawMessage
+		return p.dec.Decode(&skip)
+	})
+	if err != nil {
 		return err
-	}
-	if _, err := p.dec.Token(); err != io.EOF {
-		return errors.New("data after the document")
 	}
 	if !seen["roas"] {
 		return errors.New("no roas list")
 	}
 	return nil
+}
+
+// object reads the whole input as one JSON object, handing each member's
+// key to member, which reads the value. A member twice or anything after
+// the object is an error. It returns the keys seen.
+func (p *parser) object(member func(key string) error) (map[string]bool, error) {
+	if err := p.delim('{', "the document"); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for p.dec.More() {
+		tok, err := p.dec.Token()
+		if err != nil {
+			return nil, syntax(err)
+		}
+		key := tok.(string) // object keys are strings
+		if seen[key] {
+			return nil, fmt.Errorf("member %q twice", key)
+		}
+		seen[key] = true
+		if err := member(key); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.delim('}', "the document"); err != nil {
+		return nil, err
+	}
+	if _, err := p.dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the document")
+	}
+	return seen, nil
 }
 
 // syntax names a truncated document as such.

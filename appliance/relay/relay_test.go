@@ -368,14 +368,7 @@ func TestFeed(t *testing.T) {
 // document; a document read is written again in rovd's json format,
 // which reads back to the same payload.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addSeeds(f, "testdata/*.json")
 	f.Add([]byte(`{"roas": [], "aspas": [{"customer": "AS1", "providers": []}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		doc, err := relay.Parse(bytes.NewReader(data), testNow)
@@ -405,4 +398,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("read back differently:\n%s", cmp.Diff(a, b))
 		}
 	})
+}
+
+// addSeeds adds the files matching pattern to f's corpus.
+func addSeeds(f *testing.F, pattern string) {
+	files, _ := filepath.Glob(pattern)
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 }
