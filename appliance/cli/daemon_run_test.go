@@ -57,6 +57,10 @@ func buildRovd(t *testing.T) string {
 		cmd := exec.CommandContext(ctx, goTool, "build", "-o", path, "./cmd/rovd")
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if realHome != "" {
+			// The caches of the go tool, not the tests' empty home.
+			cmd.Env = append(cmd.Env, "HOME="+realHome)
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			rovdBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return
@@ -224,6 +228,12 @@ func rtrReset(t *testing.T, addr string) []string {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	return rtrResetOn(t, c)
+}
+
+// rtrResetOn is rtrReset on the connection c, which it closes.
+func rtrResetOn(t *testing.T, c net.Conn) []string {
+	t.Helper()
 	defer c.Close()
 	if err := c.SetDeadline(time.Now().Add(patience)); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// realHome is $HOME before TestMain replaced it: go build finds its
+// module and build caches under it (GOPATH and GOCACHE default there).
+var realHome string
+
 // TestMain gives the tests an empty home directory, so that none reads
 // a $HOME/.rovd.conf of the machine, and removes the rovd binary that
 // the daemon tests build.
@@ -15,6 +19,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	realHome = os.Getenv("HOME")
 	os.Setenv("HOME", home)
 	code := m.Run()
 	os.RemoveAll(home)

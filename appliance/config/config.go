@@ -115,7 +115,8 @@ type Config struct {
 	MaxVRPDrop     int `toml:"max-vrp-drop"`
 	MaxVRPDropRuns int `toml:"max-vrp-drop-runs"`
 	// Source (ours) is the relay mode: the server serves the JSON VRP
-	// list at this HTTP or HTTPS URL instead of validating.
+	// list at this HTTP or HTTPS URL instead of validating, or follows
+	// a /json-delta service by deltas when the URL's path ends in it.
 	Source string `toml:"source"`
 
 	// Daemon settings; Detach is the server command's -d only.
@@ -273,7 +274,7 @@ func (c *Config) ServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.HistorySize, "history", c.HistorySize, "`count` of RTR change sets to keep")
 	fs.IntVar(&c.MaxVRPDrop, "max-vrp-drop", c.MaxVRPDrop, "hold back a run that loses more than `percent` of the VRPs, 0 for never")
 	fs.IntVar(&c.MaxVRPDropRuns, "max-vrp-drop-runs", c.MaxVRPDropRuns, "publish a held-back drop once `count` runs in a row show it")
-	fs.StringVar(&c.Source, "source", c.Source, "serve the JSON VRP list at `url` instead of validating (relay mode)")
+	fs.StringVar(&c.Source, "source", c.Source, "serve the JSON VRP list at `url` instead of validating, or follow a /json-delta url by deltas (relay mode)")
 	fs.StringVar(&c.PIDFile, "pid-file", c.PIDFile, "keep the daemon's PID in the file at `path`")
 	fs.StringVar(&c.WorkingDir, "working-dir", c.WorkingDir, "working `dir`ectory of the daemon")
 	fs.StringVar(&c.Chroot, "chroot", c.Chroot, "root `dir`ectory of the daemon")

@@ -5,9 +5,7 @@ package listen_test
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -277,33 +275,10 @@ func TestBind(t *testing.T) {
 	}
 }
 
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key
-// as PEM files and returns their paths and a pool trusting it.
-func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	tlsCert, cert, key := selfsigned.Loopback(t)
-	der := tlsCert.Certificate[0]
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, pool
-}
-
 // TestTLS completes a TLS handshake with an RTR TLS listener and
 // exchanges bytes over it.
 func TestTLS(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t)
+	certFile, keyFile, pool := selfsigned.LoopbackFiles(t)
 	ls, err := listen.Prepare(listen.Options{RTR: []string{"127.0.0.1:0"}, RTRTLS: []string{"127.0.0.1:0"}, TLSCert: certFile, TLSKey: keyFile, KeepAlive: time.Minute})
 	if err != nil {
 		t.Fatal(err)

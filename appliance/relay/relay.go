@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +39,23 @@ type Document struct {
 	// Expired counts the entries left out because their expires had
 	// passed.
 	Expired int
+	// Step says how a /json-delta answer made Set; nil for a VRP list.
+	Step *Step
+}
+
+// Step is how a feed that follows deltas came to its set.
+type Step struct {
+	// Reset says the answer held the whole set: the first answer, one
+	// after a refused answer, or one the source gave because its
+	// history did not reach back to the serial asked for or its
+	// session is new.
+	Reset bool
+	// Session and Serial name the set now held; FromSerial the one a
+	// delta started from.
+	Session            string
+	Serial, FromSerial uint32
+	// Announced and Withdrawn count the items of the answer.
+	Announced, Withdrawn int
 }
 
 // Check refuses a document that is too old to serve: one without a
@@ -82,48 +97,59 @@ type parser struct {
 }
 
 func (p *parser) document() error {
-	if err := p.delim('{', "the document"); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for p.dec.More() {
-		tok, err := p.dec.Token()
-		if err != nil {
-			return syntax(err)
-		}
-		key := tok.(string) // object keys are strings
-		if seen[key] {
-			return fmt.Errorf("member %q twice", key)
-		}
-		seen[key] = true
+	seen, err := p.object(func(key string) error {
 		switch key {
 		case "metadata":
-			err = p.metadata()
+			return p.metadata()
 		case "roas":
-			err = p.array(key, p.roa)
+			return p.array(key, p.roa)
 		case "routerKeys", "bgpsec_keys":
-			err = p.array(key, p.routerKey)
+			return p.array(key, p.routerKey)
 		case "aspas":
-			err = p.array(key, p.aspa)
-		default:
-			// Other members (rpki-client's nonfunc_cas, ...) are skipped.
-			var skip json.RawMessage
-			err = p.dec.Decode(&skip)
+			return p.array(key, p.aspa)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := p.delim('}', "the document"); err != nil {
+		// Other members (rpki-client's nonfunc_cas, ...) are skipped.
+		var skip json.RawMessage
+		return p.dec.Decode(&skip)
+	})
+	if err != nil {
 		return err
-	}
-	if _, err := p.dec.Token(); err != io.EOF {
-		return errors.New("data after the document")
 	}
 	if !seen["roas"] {
 		return errors.New("no roas list")
 	}
 	return nil
+}
+
+// object reads the whole input as one JSON object, handing each member's
+// key to member, which reads the value. A member twice or anything after
+// the object is an error. It returns the keys seen.
+func (p *parser) object(member func(key string) error) (map[string]bool, error) {
+	if err := p.delim('{', "the document"); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for p.dec.More() {
+		tok, err := p.dec.Token()
+		if err != nil {
+			return nil, syntax(err)
+		}
+		key := tok.(string) // object keys are strings
+		if seen[key] {
+			return nil, fmt.Errorf("member %q twice", key)
+		}
+		seen[key] = true
+		if err := member(key); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.delim('}', "the document"); err != nil {
+		return nil, err
+	}
+	if _, err := p.dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the document")
+	}
+	return seen, nil
 }
 
 // syntax names a truncated document as such.
@@ -274,29 +300,15 @@ func (p *parser) roa(int) error {
 	if err := p.dec.Decode(&e); err != nil {
 		return err
 	}
-	asn, err := parseASN(e.ASN)
+	v, err := parseVRP(e.ASN, e.Prefix, e.MaxLength)
 	if err != nil {
-		return fmt.Errorf("asn: %w", err)
-	}
-	if e.Prefix == nil {
-		return errors.New("no prefix")
-	}
-	pfx, err := netip.ParsePrefix(*e.Prefix)
-	if err != nil || pfx != pfx.Masked() || pfx.Addr().Zone() != "" {
-		return fmt.Errorf("prefix %q is not an address prefix without host bits", *e.Prefix)
-	}
-	if e.MaxLength == nil {
-		return errors.New("no maxLength")
-	}
-	ml, err := strconv.Atoi(e.MaxLength.String())
-	if err != nil || ml < pfx.Bits() || ml > pfx.Addr().BitLen() {
-		return fmt.Errorf("maxLength %s is not between %d and %d", e.MaxLength, pfx.Bits(), pfx.Addr().BitLen())
+		return err
 	}
 	ok, err := p.live(e.Expires)
 	if err != nil || !ok {
 		return err
 	}
-	p.b.AddVRP(payload.VRP{ASN: asn, Prefix: pfx, MaxLength: uint8(ml)}, p.source(e.ta()))
+	p.b.AddVRP(v, p.source(e.ta()))
 	return nil
 }
 
@@ -399,23 +411,15 @@ func (p *parser) aspa(int) error {
 	if e.Providers == nil {
 		return errors.New("no providers")
 	}
-	if len(e.Providers) > maxProviders {
-		return fmt.Errorf("more than %d providers", maxProviders)
+	providers, err := parseProviders(e.Providers)
+	if err != nil {
+		return err
 	}
-	providers := make([]uint32, 0, len(e.Providers))
-	for i, r := range e.Providers {
-		asn, err := parseASN(r)
-		if err != nil {
-			return fmt.Errorf("provider %d: %w", i+1, err)
-		}
-		providers = append(providers, asn)
-	}
-	slices.Sort(providers)
 	ok, err := p.live(e.Expires)
 	if err != nil || !ok {
 		return err
 	}
-	p.b.AddASPA(payload.ASPA{Customer: customer, Providers: slices.Compact(providers)}, p.source(taOf(e.TA, e.Source)))
+	p.b.AddASPA(payload.ASPA{Customer: customer, Providers: providers}, p.source(taOf(e.TA, e.Source)))
 	return nil
 }
 
@@ -442,7 +446,8 @@ func parseASN(raw json.RawMessage) (uint32, error) {
 	return uint32(n), nil
 }
 
-// Feed polls one URL for VRP lists.
+// Feed polls one URL for VRP lists, or follows a /json-delta service
+// (see FollowsDeltas).
 type Feed struct {
 	url    string
 	client *netio.HTTPClient
@@ -452,12 +457,24 @@ type Feed struct {
 	// cond are the validators of the document last accepted.
 	cond netio.Conditional
 	last *Document
+
+	// deltas says the URL is a /json-delta service; the set last
+	// accepted is then last.Set, of session and serial. An empty
+	// session asks for the whole set.
+	deltas  bool
+	session string
+	serial  uint32
 }
 
+// deltaSource is the source of the items a /json-delta answer brings,
+// which names no trust anchor.
+var deltaSource = &payload.Source{}
+
 // NewFeed polls url through client and refuses documents older than
-// maxAge (see Document.Check).
+// maxAge (see Document.Check). A URL whose path ends in DeltaPath is
+// followed by deltas.
 func NewFeed(url string, client *netio.HTTPClient, maxAge time.Duration) *Feed {
-	return &Feed{url: url, client: client, maxAge: maxAge, maxSize: MaxDocumentSize}
+	return &Feed{url: url, client: client, maxAge: maxAge, maxSize: MaxDocumentSize, deltas: FollowsDeltas(url)}
 }
 
 // URL returns the feed's URL.
@@ -469,6 +486,9 @@ func (f *Feed) URL() string { return f.url }
 // then that is the error. A document that is refused is fetched in full
 // again next time. Errors do not name the URL; the caller does.
 func (f *Feed) Fetch(ctx context.Context, now time.Time) (*Document, error) {
+	if f.deltas {
+		return f.fetchDelta(ctx, now)
+	}
 	var cond *netio.Conditional
 	if f.last != nil {
 		cond = &f.cond

@@ -240,6 +240,7 @@ type feedServer struct {
 	body     []byte
 	etag     string
 	requests []string // If-None-Match of each request, "-" for none
+	queries  []string // the query of each request
 	*httptest.Server
 }
 
@@ -253,6 +254,7 @@ func newFeedServer(t *testing.T) *feedServer {
 			inm = "-"
 		}
 		f.requests = append(f.requests, inm)
+		f.queries = append(f.queries, r.URL.RawQuery)
 		if f.etag != "" && inm == f.etag {
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -270,6 +272,13 @@ func (f *feedServer) serve(body []byte, etag string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.body, f.etag = body, etag
+}
+
+// lastQuery returns the query of the last request.
+func (f *feedServer) lastQuery() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queries[len(f.queries)-1]
 }
 
 func (f *feedServer) lastRequest() string {
@@ -359,14 +368,7 @@ func TestFeed(t *testing.T) {
 // document; a document read is written again in rovd's json format,
 // which reads back to the same payload.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addSeeds(f, "testdata/*.json")
 	f.Add([]byte(`{"roas": [], "aspas": [{"customer": "AS1", "providers": []}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		doc, err := relay.Parse(bytes.NewReader(data), testNow)
@@ -396,4 +398,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("read back differently:\n%s", cmp.Diff(a, b))
 		}
 	})
+}
+
+// addSeeds adds the files matching pattern to f's corpus.
+func addSeeds(f *testing.F, pattern string) {
+	files, _ := filepath.Glob(pattern)
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 }

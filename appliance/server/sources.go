@@ -108,5 +108,13 @@ func (r *Relay) Next(ctx context.Context) (*Update, error) {
 	if doc.Expired > 0 && r.Logger != nil {
 		r.Logger.Info("relayed entries past their expiry left out", "uri", r.Feed.URL(), "count", doc.Expired)
 	}
+	if st := doc.Step; st != nil && r.Logger != nil {
+		if st.Reset {
+			r.Logger.Debug("relay: whole set taken", "uri", r.Feed.URL(), "session", st.Session, "serial", st.Serial, "announced", st.Announced)
+		} else {
+			r.Logger.Debug("relay: delta applied", "uri", r.Feed.URL(), "session", st.Session, "serial", st.Serial, "from", st.FromSerial,
+				"announced", st.Announced, "withdrawn", st.Withdrawn)
+		}
+	}
 	return &Update{Set: doc.Set, Time: doc.Generated, Expires: doc.Expires}, nil
 }
