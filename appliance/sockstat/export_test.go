@@ -18,9 +18,18 @@ func ProbeError() error {
 
 // Recorded says whether the eBPF program has an entry for conn.
 func (c *Collector) Recorded(conn net.Conn) (bool, error) {
-	if c.probe == nil {
+	p := c.probe.Load()
+	if p == nil {
 		return false, nil
 	}
-	_, ok, err := c.probe.stat(conn)
+	_, ok, err := p.stat(conn)
 	return ok, err
+}
+
+// BreakMaps closes the program's maps under it, so that the next map
+// operation fails.
+func (c *Collector) BreakMaps() {
+	p := c.probe.Load()
+	_ = p.objs.Socks.Close()
+	_ = p.objs.Ports.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,7 +69,8 @@ type Options struct {
 // Collector reads the figures of TCP connections. It is safe for
 // concurrent use.
 type Collector struct {
-	probe *probe // nil: TCP_INFO
+	probe atomic.Pointer[probe] // nil: TCP_INFO
+	log   *slog.Logger
 }
 
 // Open returns a Collector that uses eBPF if it can be loaded and
@@ -76,24 +78,25 @@ type Collector struct {
 // level (nothing changes but where the figures come from). Close
 // releases the program.
 func Open(opt Options) *Collector {
+	c := &Collector{log: opt.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	if opt.TCPInfoOnly {
-		return &Collector{}
+		return c
 	}
 	p, err := openProbe(opt.Cgroup)
 	if err != nil {
-		log := opt.Logger
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
-		log.Info("rtr socket metrics from TCP_INFO: eBPF unavailable", "err", err)
-		return &Collector{}
+		c.log.Info("rtr socket metrics from TCP_INFO: eBPF unavailable", "err", err)
+		return c
 	}
-	return &Collector{probe: p}
+	c.probe.Store(p)
+	return c
 }
 
 // Method says where the figures come from.
 func (c *Collector) Method() Method {
-	if c.probe != nil {
+	if c.probe.Load() != nil {
 		return MethodEBPF
 	}
 	return MethodTCPInfo
@@ -101,41 +104,60 @@ func (c *Collector) Method() Method {
 
 // Watch has the connections accepted on l recorded from now on; with
 // TCP_INFO it does nothing. Connections of a listener not watched are
-// still read, with TCP_INFO.
+// still read, with TCP_INFO. If the program's map cannot be written (a
+// kernel before 6.5 refuses bpf(2) to a process that gave up its
+// privileges), the Collector falls back to TCP_INFO for good.
 func (c *Collector) Watch(l net.Listener) error {
-	if c.probe == nil {
+	p := c.probe.Load()
+	if p == nil {
 		return nil
 	}
 	ap, err := netip.ParseAddrPort(l.Addr().String())
 	if err != nil {
 		return &notSupported{what: "watch " + l.Addr().String(), err: err}
 	}
-	return c.probe.watch(ap.Port())
+	if err := p.watch(ap.Port()); err != nil {
+		c.fallBack(p, err)
+	}
+	return nil
 }
 
 // Stat returns the figures of conn, a TCP connection or a TLS
 // connection over one. The figures are those of the moment with
-// TCP_INFO, and those of the connection's last RTT sample,
-// retransmission or timeout with eBPF.
+// TCP_INFO, and those of the connection's last event with eBPF (see the
+// package documentation). A failed map lookup has the Collector fall
+// back to TCP_INFO for good.
 func (c *Collector) Stat(conn net.Conn) (Info, error) {
-	if c.probe != nil {
-		info, ok, err := c.probe.stat(conn)
-		if err != nil || ok {
+	if p := c.probe.Load(); p != nil {
+		info, ok, err := p.stat(conn)
+		switch {
+		case errors.Is(err, ErrNotSupported):
 			return info, err
+		case err != nil:
+			c.fallBack(p, err)
+		case ok:
+			return info, nil
 		}
 	}
 	return tcpInfo(conn)
 }
 
+// fallBack drops the program p after err, once, and says so.
+func (c *Collector) fallBack(p *probe, err error) {
+	if !c.probe.CompareAndSwap(p, nil) {
+		return
+	}
+	c.log.Info("rtr socket metrics from TCP_INFO from now on: eBPF failed", "err", err)
+	_ = p.close() // only releases descriptors
+}
+
 // Close detaches and unloads the eBPF program, if any. Stat then reads
 // TCP_INFO.
 func (c *Collector) Close() error {
-	if c.probe == nil {
-		return nil
+	if p := c.probe.Swap(nil); p != nil {
+		return p.close()
 	}
-	err := c.probe.close()
-	c.probe = nil
-	return err
+	return nil
 }
 
 // tcpConn returns the connection under TLS and other wrappers that, like

@@ -254,3 +254,33 @@ func (d dialAddr) Addr() net.Addr {
 	a, _ := net.ResolveTCPAddr("tcp", d.addr)
 	return a
 }
+
+// TestEBPFFails: a map that can no longer be read (as after a daemon
+// gave up its privileges on an older kernel) has the Collector fall back
+// to TCP_INFO, saying so once.
+func TestEBPFFails(t *testing.T) {
+	if err := sockstat.ProbeError(); err != nil {
+		t.Skipf("eBPF socket stats unavailable here: %v", err)
+	}
+	var logged bytes.Buffer
+	c := sockstat.Open(sockstat.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	defer c.Close()
+	l := listen(t, "tcp", "127.0.0.1:0")
+	server, client := pair(t, l)
+	exchange(t, server, client, 1000)
+	c.BreakMaps()
+	for range 2 {
+		if info, err := c.Stat(server); err != nil || info.RTT <= 0 {
+			t.Errorf("Stat: %+v, %v", info, err)
+		}
+	}
+	if err := c.Watch(l); err != nil {
+		t.Errorf("Watch: %v", err)
+	}
+	if m := c.Method(); m != sockstat.MethodTCPInfo {
+		t.Errorf("method %s after the map failed", m)
+	}
+	if n := strings.Count(logged.String(), "\n"); n != 1 || !strings.Contains(logged.String(), "TCP_INFO from now on") {
+		t.Errorf("log: %q", logged.String())
+	}
+}
