@@ -225,6 +225,12 @@ func rtrReset(t *testing.T, addr string) []string {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
 	defer c.Close()
+	return rtrResetOn(t, c)
+}
+
+// rtrResetOn is rtrReset on the open connection c, which stays open.
+func rtrResetOn(t *testing.T, c net.Conn) []string {
+	t.Helper()
 	if err := c.SetDeadline(time.Now().Add(patience)); err != nil {
 		t.Fatal(err)
 	}
