@@ -9,7 +9,7 @@ FUZZTIME  ?= 3m
 DEMO_DIR  ?= demo
 BENCH_DIR ?= bench-world
 
-.PHONY: all build test vet fmt-check check-imports fuzz fuzz-short bench bench-world demo clean deb rpm nfpm
+.PHONY: all build test vet fmt-check check-imports fuzz fuzz-short bench bench-world demo clean deb rpm nfpm bpf
 
 all: build
 
@@ -40,6 +40,13 @@ fmt-check:
 
 check-imports:
 	@.ci/check-imports
+
+# Regenerates the eBPF objects of appliance/sockstat from bpf/sockstat.c
+# with bpf2go at the cilium/ebpf version of go.mod. Needs clang,
+# llvm-strip and libbpf-dev (apt-get install clang llvm libbpf-dev); the
+# objects are committed, so building and testing rovd never do.
+bpf:
+	cd appliance/sockstat && BPF_INCLUDE=/usr/include/$$(clang -print-multiarch) $(GO) generate ./
 
 # Every fuzz target for FUZZTIME (default 3m); new crashers land in
 # testdata/fuzz/ and must be committed as regression inputs. Each new

@@ -5,6 +5,7 @@ go 1.26.0
 require github.com/spf13/pflag v1.1.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/google/go-cmp v0.7.0
 	github.com/klauspost/compress v1.20.3
 	github.com/pelletier/go-toml/v2 v2.4.3

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -609,6 +610,18 @@ func TestStats(t *testing.T) {
 	}
 	if !strings.Contains(st.Clients[0].Addr.String(), ".") {
 		t.Errorf("client address %v not an IPv4 address", cl.Addr)
+	}
+	// Conns gives the server's end of each session.
+	conns := srv.Conns(nil)
+	var peers []string
+	for _, c := range conns {
+		peers = append(peers, c.RemoteAddr().String())
+	}
+	slices.Sort(peers)
+	want := []string{c1.conn.LocalAddr().String(), c2.conn.LocalAddr().String()}
+	slices.Sort(want)
+	if !slices.Equal(peers, want) {
+		t.Errorf("Conns: peers %v, want %v", peers, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package rtrfast
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -156,6 +157,21 @@ func unixTime(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// Conns appends the connections of the open sessions to dst and returns
+// it, for figures of the sockets themselves (round-trip time,
+// retransmissions) that the caller reads from the kernel. It takes the
+// server's lock for a moment and touches no session: call it when
+// metrics are scraped, not per PDU. A returned connection may close at
+// any time; the caller must not read from, write to or close it.
+func (s *Server) Conns(dst []net.Conn) []net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ss := range s.sessions {
+		dst = append(dst, ss.conn)
+	}
+	return dst
 }
 
 // Stats returns the current state and counters.

@@ -228,13 +228,13 @@ func rtrReset(t *testing.T, addr string) []string {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	defer c.Close()
 	return rtrResetOn(t, c)
 }
 
-// rtrResetOn is rtrReset on the connection c, which it closes.
+// rtrResetOn is rtrReset on the open connection c, which stays open.
 func rtrResetOn(t *testing.T, c net.Conn) []string {
 	t.Helper()
-	defer c.Close()
 	if err := c.SetDeadline(time.Now().Add(patience)); err != nil {
 		t.Fatal(err)
 	}

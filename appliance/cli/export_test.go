@@ -9,6 +9,7 @@ import (
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/server"
+	"github.com/rovd/rovd/appliance/sockstat"
 )
 
 // SetStdin makes `validate -i -` read r until the returned function
@@ -105,4 +106,12 @@ func LockPIDFile(path string) (remove func(), err error) {
 		return nil, err
 	}
 	return func() { p.remove(slog.New(slog.DiscardHandler)) }, nil
+}
+
+// SetSockStatOptions sets up the socket figures of rtr-client-metrics
+// with opt until the returned function restores the default.
+func SetSockStatOptions(opt sockstat.Options) (restore func()) {
+	old := sockStatOptions
+	sockStatOptions = opt
+	return func() { sockStatOptions = old }
 }

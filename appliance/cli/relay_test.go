@@ -267,7 +267,9 @@ func TestServerRelayFollowsDeltas(t *testing.T) {
 		if err != nil {
 			t.Fatalf("RTR over TLS: %v", err)
 		}
-		if got := rtrResetOn(t, c); !slices.Equal(got, want) {
+		got := rtrResetOn(t, c)
+		c.Close()
+		if !slices.Equal(got, want) {
 			t.Errorf("%s: validator's RTR over TLS: %d VRPs, want %d", stage, len(got), len(want))
 		}
 		if got := rtrReset(t, rRTR); !slices.Equal(got, want) {

@@ -129,6 +129,11 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	// Loaded before a daemon gives up its privileges.
+	sock := openSockStats(&g.cfg, len(httpListeners) > 0, log)
+	if sock != nil {
+		defer sock.Close()
+	}
 	switch {
 	case g.cfg.Detach:
 		// A daemon binds every address before it reports its start and
@@ -155,6 +160,9 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 		Signals:        sigs,
 		Notify:         netio.SDNotify,
 		Logger:         log,
+	}
+	if sock != nil {
+		opt.Listen = watchRTR(sock, ls.Open, log)
 	}
 	if g.cfg.Fresh {
 		if err := os.Remove(opt.StateFile); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -209,7 +217,7 @@ func runServer(g *globals, args []string, stdout, stderr io.Writer) int {
 	if len(httpListeners) > 0 {
 		// The HTTP service listens from the start: until the first set
 		// its data paths answer 503, /status and /version work.
-		web = newHTTPService(&g.cfg, log, runLog, pub)
+		web = newHTTPService(&g.cfg, log, runLog, pub, sock)
 		opt.Published = web.published
 	}
 	srv := server.New(src, pub, opt)

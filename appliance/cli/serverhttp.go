@@ -5,11 +5,13 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/httpapi"
 	"github.com/rovd/rovd/appliance/server"
+	"github.com/rovd/rovd/appliance/sockstat"
 	"github.com/rovd/rovd/rtrfast"
 )
 
@@ -23,15 +25,76 @@ type httpService struct {
 	wg  sync.WaitGroup
 }
 
-func newHTTPService(cfg *config.Config, log *slog.Logger, runLog *runLog, pub server.Publisher) *httpService {
+// newHTTPService sets up the HTTP service; sock, if not nil, reads the
+// socket figures of the RTR sessions for rtr-client-metrics.
+func newHTTPService(cfg *config.Config, log *slog.Logger, runLog *runLog, pub server.Publisher, sock *sockstat.Collector) *httpService {
 	hc := httpapi.FromConfig(cfg, Version())
 	hc.Logger = log
 	h := &httpService{api: httpapi.New(hc), log: runLog}
 	if rs, ok := pub.(*rtrfast.Server); ok {
 		h.rtr = rs
-		h.api.SetRTRStats(func() httpapi.RTRStats { return rtrStats(rs.Stats()) })
+		h.api.SetRTRStats(func() httpapi.RTRStats {
+			st := rtrStats(rs.Stats())
+			if sock != nil {
+				st.Sockets, st.SocketSource = socketStats(rs, sock), string(sock.Method())
+			}
+			return st
+		})
 	}
 	return h
+}
+
+// sockStatOptions set up the socket figures of rtr-client-metrics;
+// tests choose TCP_INFO with them.
+var sockStatOptions sockstat.Options
+
+// openSockStats returns what reads the RTR sessions' socket figures for
+// /metrics, or nil when no HTTP service shows them. The server command
+// calls it before a daemon gives up its privileges: loading the eBPF
+// program needs them.
+func openSockStats(cfg *config.Config, http bool, log *slog.Logger) *sockstat.Collector {
+	if !http || !cfg.RTRClientMetrics {
+		return nil
+	}
+	opt := sockStatOptions
+	opt.Logger = log
+	return sockstat.Open(opt)
+}
+
+// watchRTR wraps the opening of the RTR listeners so that sock records
+// the connections accepted on them.
+func watchRTR(sock *sockstat.Collector, open func() ([]net.Listener, error), log *slog.Logger) func() ([]net.Listener, error) {
+	return func() ([]net.Listener, error) {
+		ls, err := open()
+		for _, l := range ls {
+			if err := sock.Watch(l); err != nil {
+				log.Info("rtr socket metrics: listener not watched", "addr", l.Addr().String(), "err", err)
+			}
+		}
+		return ls, err
+	}
+}
+
+// socketStats reads the kernel's figures of each open RTR session, when
+// /metrics is scraped. A session that closes meanwhile is left out.
+func socketStats(rs *rtrfast.Server, sock *sockstat.Collector) []httpapi.RTRSocket {
+	conns := rs.Conns(nil)
+	out := make([]httpapi.RTRSocket, 0, len(conns))
+	for _, c := range conns {
+		info, err := sock.Stat(c)
+		if err != nil {
+			continue
+		}
+		ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+		if err != nil {
+			continue
+		}
+		out = append(out, httpapi.RTRSocket{
+			Addr: ap.Addr().Unmap().String(), Port: ap.Port(),
+			RTT: info.RTT, Retransmits: info.Retransmits, BytesInFlight: info.BytesInFlight,
+		})
+	}
+	return out
 }
 
 // watchGuard shows the collapse guard of srv on /status and /metrics.

@@ -136,6 +136,11 @@ func fixtureRTR() httpapi.RTRStats {
 			{Addr: "192.0.2.10", Connections: 1, Serial: 7, HasSerial: true, Updated: t0.Add(30 * time.Second), LastReset: t0.Add(-time.Hour), ResetQueries: 1, SerialQueries: 12, BytesRead: 120, BytesWritten: 8000},
 			{Addr: "2001:db8::10", Connections: 1, ResetQueries: 0, BytesRead: 120, BytesWritten: 192},
 		},
+		Sockets: []httpapi.RTRSocket{
+			{Addr: "192.0.2.10", Port: 50123, RTT: 12500 * time.Microsecond, Retransmits: 3, BytesInFlight: 1448},
+			{Addr: "2001:db8::10", Port: 40000, RTT: 250 * time.Microsecond},
+		},
+		SocketSource: "tcp_info",
 	}
 }
 

@@ -60,7 +60,7 @@ func TestMetricsWithoutOptions(t *testing.T) {
 	s.Publish(fixture())
 	_, metrics := get(t, s, "/metrics")
 	_, status := get(t, s, "/status")
-	for _, absent := range []string{"routinator_rtr_client_", "rovd_collapse_guard", "rovd_unsafe_vrps"} {
+	for _, absent := range []string{"routinator_rtr_client_", "rovd_rtr_client_", "rovd_collapse_guard", "rovd_unsafe_vrps"} {
 		if bytes.Contains(metrics, []byte(absent)) {
 			t.Errorf("/metrics has %s", absent)
 		}

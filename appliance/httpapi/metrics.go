@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,11 @@ import (
 //	routinator_vrps_final, routinator_stale_objects
 //
 //	rovd_session                            current RTR session ID
+//	rovd_rtr_client_rtt_seconds, _retransmits_total, _in_flight_bytes
+//	                                        {addr, port}: the kernel's figures of
+//	                                        each open RTR connection, and
+//	rovd_rtr_client_socket_stats_info       {source}: ebpf or tcp_info, where they
+//	                                        come from (rtr-client-metrics only)
 //	rovd_objects                            objects of the run {type, state}
 //	rovd_publication_points                 {state}: valid, rejected, last_good
 //	                                        (the valid ones served from their last good copy)
@@ -262,6 +268,19 @@ func (s *Service) collect(ch chan<- prometheus.Metric, st *state) {
 			e.add(serials, float64(c.SerialQueries), c.Addr)
 			e.add(read, float64(c.BytesRead), c.Addr)
 			e.add(written, float64(c.BytesWritten), c.Addr)
+		}
+		if rtr.SocketSource != "" {
+			e.add(gaugeFamily("rovd_rtr_client_socket_stats_info", "where the socket figures of RTR connections come from: ebpf or tcp_info", "source"), 1, rtr.SocketSource)
+			rtt := gaugeFamily("rovd_rtr_client_rtt_seconds", "smoothed round-trip time of an RTR connection", "addr", "port")
+			retrans := counterFamily("rovd_rtr_client_retransmits_total", "TCP segments retransmitted on an RTR connection", "addr", "port")
+			inFlight := gaugeFamily("rovd_rtr_client_in_flight_bytes", "bytes sent on an RTR connection and not yet acknowledged", "addr", "port")
+			for i := range rtr.Sockets {
+				c := &rtr.Sockets[i]
+				port := strconv.Itoa(int(c.Port))
+				e.add(rtt, c.RTT.Seconds(), c.Addr, port)
+				e.add(retrans, float64(c.Retransmits), c.Addr, port)
+				e.add(inFlight, float64(c.BytesInFlight), c.Addr, port)
+			}
 		}
 	}
 

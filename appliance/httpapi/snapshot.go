@@ -73,6 +73,24 @@ type RTRStats struct {
 	// Clients holds one entry per client address when rtr-client-metrics
 	// is on; it is ignored otherwise.
 	Clients []RTRClient
+	// Sockets holds the kernel's figures of each open RTR connection
+	// when rtr-client-metrics is on, and SocketSource says where they
+	// came from ("ebpf" or "tcp_info"); empty if no figures are read.
+	Sockets      []RTRSocket
+	SocketSource string
+}
+
+// RTRSocket is the kernel's figures of one RTR connection.
+type RTRSocket struct {
+	// Addr and Port are the router's end of the connection.
+	Addr string
+	Port uint16
+	// RTT is the smoothed round-trip time, Retransmits the segments
+	// retransmitted so far, BytesInFlight what was sent and not yet
+	// acknowledged.
+	RTT           time.Duration
+	Retransmits   uint64
+	BytesInFlight uint64
 }
 
 // RTRClient is the figures of one RTR client address.
