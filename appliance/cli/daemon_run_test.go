@@ -56,7 +56,7 @@ func buildRovd(t *testing.T) string {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, goTool, "build", "-o", path, "./cmd/rovd")
 		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "HOME="+realHome)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			rovdBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return

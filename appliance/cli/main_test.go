@@ -6,6 +6,12 @@ import (
 	"testing"
 )
 
+// realHome is the home directory the tests were started with. The go
+// tool that buildRovd runs finds its build cache, module cache and
+// settings there; in the tests' empty home it would build everything
+// anew and download the modules.
+var realHome = os.Getenv("HOME")
+
 // TestMain gives the tests an empty home directory, so that none reads
 // a $HOME/.rovd.conf of the machine, and removes the rovd binary that
 // the daemon tests build.
