@@ -632,6 +632,7 @@ func TestDebInstall(t *testing.T) {
 
 	mustDpkg(t, "-i", deb)
 	checkInstalled(t)
+	t.Run("socket activation", checkSocketActivation)
 
 	// Installing again (the upgrade path) keeps the operator's TAL choice:
 	// rovd init runs only when the TAL directory is missing.
