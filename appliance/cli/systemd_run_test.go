@@ -3,39 +3,19 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer that a process writes to while the test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // notifySocket listens on a datagram socket in dir for sd_notify
 // messages, as the service manager does, and returns its path and the
@@ -67,8 +47,8 @@ func notifySocket(t *testing.T, dir string) (string, <-chan string) {
 }
 
 // expectNotify waits (bounded) for the next sd_notify message and
-// checks it is want.
-func expectNotify(t *testing.T, msgs <-chan string, want, stderr string) {
+// checks it is want; logs gives rovd's output for a failure.
+func expectNotify(t *testing.T, msgs <-chan string, want string, logs func() string) {
 	t.Helper()
 	select {
 	case got := <-msgs:
@@ -76,7 +56,7 @@ func expectNotify(t *testing.T, msgs <-chan string, want, stderr string) {
 			t.Errorf("sd_notify %q, want %q", got, want)
 		}
 	case <-time.After(patience):
-		t.Fatalf("no %s on NOTIFY_SOCKET after %v; stderr:\n%s", want, patience, stderr)
+		t.Fatalf("no %s on NOTIFY_SOCKET after %v; stderr:\n%s", want, patience, logs())
 	}
 }
 
@@ -124,8 +104,17 @@ func TestServerSocketActivation(t *testing.T) {
 		"-l", rtrAddr, "-l", httpAddr, "--fdname=rtr:http", "-E", "NOTIFY_SOCKET="+notify,
 		bin, "-r", filepath.Join(dir, "repo"), "-t", srv.TALDir(), "--allow-dubious-hosts", "--rrdp-root-cert", srv.CAFile(),
 		"server", "--listen-systemd")
-	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	logFile := filepath.Join(dir, "stderr")
+	stderr, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	logs := func() string {
+		data, _ := os.ReadFile(logFile)
+		return string(data)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +136,7 @@ func TestServerSocketActivation(t *testing.T) {
 	if got, want := rtrReset(t, rtrAddr), truthVRPs(t, srv.Dir()); !slices.Equal(got, want) {
 		t.Errorf("RTR serves %d VRPs, the world has %d", len(got), len(want))
 	}
-	expectNotify(t, msgs, "READY=1", stderr.String())
+	expectNotify(t, msgs, "READY=1", logs)
 
 	code, body := httpGet(t, httpAddr, "/csv")
 	var got []string
@@ -167,11 +156,11 @@ func TestServerSocketActivation(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	expectNotify(t, msgs, "STOPPING=1", stderr.String())
+	expectNotify(t, msgs, "STOPPING=1", logs)
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("rovd after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+		t.Errorf("rovd after SIGTERM: %v; stderr:\n%s", err, logs())
 	}
-	if strings.Contains(stderr.String(), "level=WARN") || strings.Contains(stderr.String(), "level=ERROR") {
-		t.Errorf("stderr:\n%s", stderr.String())
+	if strings.Contains(logs(), "level=WARN") || strings.Contains(logs(), "level=ERROR") {
+		t.Errorf("stderr:\n%s", logs())
 	}
 }
