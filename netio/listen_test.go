@@ -3,14 +3,11 @@
 package netio_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,17 +17,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rovd/rovd/netio"
+	"github.com/rovd/rovd/netio/sdtest"
 )
 
-// childEnv makes the test binary act as a process started by systemd
-// socket activation (see systemdChild) instead of running the tests.
-const childEnv = "ROVD_NETIO_SYSTEMD_CHILD"
-
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(systemdChild())
-	}
-	os.Exit(m.Run())
+	sdtest.Main(m, systemdChild)
 }
 
 // childReport is what the child process prints: what SystemdListeners
@@ -61,8 +52,7 @@ func systemdChild() int {
 			rep.Env = append(rep.Env, k+"="+v)
 		}
 	}
-	line, _ := json.Marshal(rep)
-	fmt.Println(string(line))
+	sdtest.Print(rep)
 	for _, l := range ls {
 		if tl, ok := l.Listener.(*net.TCPListener); ok {
 			tl.SetDeadline(time.Now().Add(time.Minute))
@@ -78,33 +68,6 @@ func systemdChild() int {
 	return 0
 }
 
-// blockingSocket makes a listening socket in blocking mode, as systemd
-// passes them, of the given type on 127.0.0.1 with a free port.
-func blockingSocket(t *testing.T, typ int) (*os.File, string) {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, typ, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		unix.Close(fd)
-		t.Fatal(err)
-	}
-	if typ == unix.SOCK_STREAM {
-		if err := unix.Listen(fd, 8); err != nil {
-			unix.Close(fd)
-			t.Fatal(err)
-		}
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "socket")
-	t.Cleanup(func() { f.Close() })
-	return f, fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
-}
-
 func nonBlocking(t *testing.T, f *os.File) bool {
 	t.Helper()
 	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
@@ -114,67 +77,18 @@ func nonBlocking(t *testing.T, f *os.File) bool {
 	return flags&unix.O_NONBLOCK != 0
 }
 
-// startChild starts the test binary as a socket-activated child with
-// files as descriptors 3 on and env added. With ownPID, a shell sets
-// LISTEN_PID to the child's process ID and execs the binary, as
-// systemd does; otherwise env gives LISTEN_PID.
-func startChild(t *testing.T, files []*os.File, ownPID bool, env ...string) (*exec.Cmd, *bufio.Reader) {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cmd *exec.Cmd
-	if ownPID {
-		sh, err := exec.LookPath("sh")
-		if err != nil {
-			t.Skip("no sh to exec the child with its own LISTEN_PID")
-		}
-		cmd = exec.Command(sh, "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$0"`, self)
-	} else {
-		cmd = exec.Command(self)
-	}
-	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	cmd.ExtraFiles = files
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return cmd, bufio.NewReader(out)
-}
-
-func readReport(t *testing.T, r *bufio.Reader) childReport {
-	t.Helper()
-	line, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatalf("child report: %v", err)
-	}
-	var rep childReport
-	if err := json.Unmarshal([]byte(line), &rep); err != nil {
-		t.Fatalf("child report %q: %v", line, err)
-	}
-	return rep
-}
-
 // TestSystemdListeners passes two TCP sockets named rtr and http to a
 // child as systemd would: it gets both under their names, the
 // environment is cleared, the sockets are non-blocking and accept.
 func TestSystemdListeners(t *testing.T) {
-	rtr, rtrAddr := blockingSocket(t, unix.SOCK_STREAM)
-	http, httpAddr := blockingSocket(t, unix.SOCK_STREAM)
+	rtr, rtrAddr := sdtest.Socket(t, unix.SOCK_STREAM)
+	http, httpAddr := sdtest.Socket(t, unix.SOCK_STREAM)
 	if nonBlocking(t, rtr) {
 		t.Fatal("the test socket is non-blocking already")
 	}
-	cmd, out := startChild(t, []*os.File{rtr, http}, true, "LISTEN_FDS=2", "LISTEN_FDNAMES=rtr:http")
-	rep := readReport(t, out)
+	child := sdtest.Start(t, []*os.File{rtr, http}, true, "LISTEN_FDS=2", "LISTEN_FDNAMES=rtr:http")
+	var rep childReport
+	child.Report(t, &rep)
 	if rep.Err != "" || len(rep.Env) > 0 {
 		t.Fatalf("error %q, environment left %v", rep.Err, rep.Env)
 	}
@@ -198,7 +112,7 @@ func TestSystemdListeners(t *testing.T) {
 			t.Errorf("%s answered %q, %v; want %q", l.Addr, name, err, l.Name)
 		}
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := child.Wait(); err != nil {
 		t.Errorf("child: %v", err)
 	}
 }
@@ -223,15 +137,16 @@ func TestSystemdListenersRejected(t *testing.T) {
 			if tc.udp {
 				typ = unix.SOCK_DGRAM
 			}
-			f, _ := blockingSocket(t, typ)
+			f, _ := sdtest.Socket(t, typ)
 			// The test process may have been started with these set.
 			env := append([]string{"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES="}, tc.env...)
-			cmd, out := startChild(t, []*os.File{f}, tc.ownPID, env...)
-			rep := readReport(t, out)
+			child := sdtest.Start(t, []*os.File{f}, tc.ownPID, env...)
+			var rep childReport
+			child.Report(t, &rep)
 			if !strings.Contains(rep.Err, tc.want) || len(rep.Listeners) > 0 || len(rep.Env) > 0 {
 				t.Errorf("error %q, want %q; %d listeners; environment left %v", rep.Err, tc.want, len(rep.Listeners), rep.Env)
 			}
-			if err := cmd.Wait(); err != nil {
+			if err := child.Wait(); err != nil {
 				t.Errorf("child: %v", err)
 			}
 		})

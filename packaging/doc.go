@@ -6,7 +6,8 @@
 // The tests build the static binary and both packages into temporary
 // directories, list and unpack them (dpkg-deb, rpm), verify the units
 // (systemd-analyze) and, only when ROVD_PACKAGE_INSTALL_TEST=1 is set
-// and they run as root, install the .deb on the machine, remove and
-// purge it again. Each step skips with the reason when a tool it needs
+// and they run as root, install the .deb on the machine, run the
+// installed service under systemd-socket-activate, remove and purge it
+// again. Each step skips with the reason when a tool it needs
 // is missing.
 package packaging

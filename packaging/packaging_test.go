@@ -3,7 +3,8 @@ package packaging_test
 // The tests of the .deb and .rpm. Most are hermetic: they build the
 // binary and the packages into a temporary directory and look inside.
 // TestDebInstall changes the machine: it installs the .deb with dpkg,
-// then removes and purges it. It runs only as root and only when
+// runs the installed service under socket activation
+// (activation_test.go), then removes and purges it. It runs only as root and only when
 // ROVD_PACKAGE_INSTALL_TEST=1 is set, which .ci/run does on the CI
 // machine; running as root alone is not enough, so that a developer's
 // root shell in a container is not changed unasked. It refuses to start
@@ -632,6 +633,7 @@ func TestDebInstall(t *testing.T) {
 
 	mustDpkg(t, "-i", deb)
 	checkInstalled(t)
+	t.Run("socket activation", checkSocketActivation)
 
 	// Installing again (the upgrade path) keeps the operator's TAL choice:
 	// rovd init runs only when the TAL directory is missing.

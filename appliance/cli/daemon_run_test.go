@@ -56,11 +56,7 @@ func buildRovd(t *testing.T) string {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, goTool, "build", "-o", path, "./cmd/rovd")
 		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if realHome != "" {
-			// The caches of the go tool, not the tests' empty home.
-			cmd.Env = append(cmd.Env, "HOME="+realHome)
-		}
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "HOME="+realHome)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			rovdBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return

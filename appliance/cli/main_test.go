@@ -6,9 +6,11 @@ import (
 	"testing"
 )
 
-// realHome is $HOME before TestMain replaced it: go build finds its
-// module and build caches under it (GOPATH and GOCACHE default there).
-var realHome string
+// realHome is the home directory the tests were started with. The go
+// tool that buildRovd runs finds its build cache, module cache and
+// settings there; in the tests' empty home it would build everything
+// anew and download the modules.
+var realHome = os.Getenv("HOME")
 
 // TestMain gives the tests an empty home directory, so that none reads
 // a $HOME/.rovd.conf of the machine, and removes the rovd binary that
@@ -19,7 +21,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	realHome = os.Getenv("HOME")
 	os.Setenv("HOME", home)
 	code := m.Run()
 	os.RemoveAll(home)

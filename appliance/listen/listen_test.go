@@ -3,14 +3,11 @@
 package listen_test
 
 import (
-	"bufio"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,17 +18,11 @@ import (
 
 	"github.com/rovd/rovd/appliance/internal/selfsigned"
 	"github.com/rovd/rovd/appliance/listen"
+	"github.com/rovd/rovd/netio/sdtest"
 )
 
-// childEnv makes the test binary act as a server started by systemd
-// socket activation (see systemdChild) instead of running the tests.
-const childEnv = "ROVD_LISTEN_SYSTEMD_CHILD"
-
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(systemdChild())
-	}
-	os.Exit(m.Run())
+	sdtest.Main(m, systemdChild)
 }
 
 type childReport struct {
@@ -59,61 +50,19 @@ func systemdChild() int {
 	if err != nil {
 		rep.Err = err.Error()
 	}
-	line, _ := json.Marshal(rep)
-	fmt.Println(string(line))
+	sdtest.Print(rep)
 	return 0
 }
 
-// socket makes a listening TCP socket on 127.0.0.1 (or a UDP one) as
-// systemd passes them.
-func socket(t *testing.T, typ int) (*os.File, string) {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, typ, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "socket")
-	t.Cleanup(func() { f.Close() })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if typ == unix.SOCK_STREAM {
-		if err := unix.Listen(fd, 8); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
-}
-
-// activate runs the test binary as a socket-activated child: a shell
-// sets LISTEN_PID to its own process ID and execs the binary, as
-// systemd does.
+// activate runs the test binary as a socket-activated child with files
+// under names and returns its report.
 func activate(t *testing.T, files []*os.File, names string) childReport {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh to exec the child with its own LISTEN_PID")
-	}
-	cmd := exec.Command(sh, "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$0"`, self)
-	cmd.Env = append(os.Environ(), childEnv+"=1", fmt.Sprintf("LISTEN_FDS=%d", len(files)), "LISTEN_FDNAMES="+names)
-	cmd.ExtraFiles = files
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
+	child := sdtest.Start(t, files, true, fmt.Sprintf("LISTEN_FDS=%d", len(files)), "LISTEN_FDNAMES="+names)
 	var rep childReport
-	line, _, _ := bufio.NewReader(strings.NewReader(string(out))).ReadLine()
-	if err := json.Unmarshal(line, &rep); err != nil {
-		t.Fatalf("child report %q: %v", out, err)
+	child.Report(t, &rep)
+	if err := child.Wait(); err != nil {
+		t.Fatalf("child: %v", err)
 	}
 	return rep
 }
@@ -122,15 +71,15 @@ func activate(t *testing.T, files []*os.File, names string) childReport {
 // RTR, the http one is left for the HTTP service. A UDP socket is an
 // error unless nothing else is wrong.
 func TestSystemd(t *testing.T) {
-	a, aAddr := socket(t, unix.SOCK_STREAM)
-	h, hAddr := socket(t, unix.SOCK_STREAM)
-	b, bAddr := socket(t, unix.SOCK_STREAM)
+	a, aAddr := sdtest.Socket(t, unix.SOCK_STREAM)
+	h, hAddr := sdtest.Socket(t, unix.SOCK_STREAM)
+	b, bAddr := sdtest.Socket(t, unix.SOCK_STREAM)
 	rep := activate(t, []*os.File{a, h, b}, "rovd-rtr.socket:http:rtr2")
 	if rep.Err != "" || strings.Join(rep.RTR, " ") != aAddr+" "+bAddr || strings.Join(rep.HTTP, " ") != hAddr {
 		t.Errorf("error %q, RTR %v, HTTP %v; want RTR %s %s, HTTP %s", rep.Err, rep.RTR, rep.HTTP, aAddr, bAddr, hAddr)
 	}
 
-	u, _ := socket(t, unix.SOCK_DGRAM)
+	u, _ := sdtest.Socket(t, unix.SOCK_DGRAM)
 	rep = activate(t, []*os.File{a, u}, "rtr:udp")
 	if !strings.Contains(rep.Err, `listen-systemd: systemd sockets: descriptor 4 ("udp"): not a listening stream socket`) {
 		t.Errorf("UDP socket: error %q", rep.Err)
