@@ -23,8 +23,9 @@
 // the world (already built and described by Env.State), paths under the
 // run's directory (Env.Path), the rovd binary (Env.Rovd), the options
 // and a Progress printer for its plan of steps. Two optional interfaces
-// extend it: a Scaled stage runs at every world size of --scale and
-// gives one ScalePoint per program for the scaling tables and plots; a
+// extend it: a Scaled stage (validate, rtr) runs at every world size of
+// --scale and gives one ScalePoint per program for the scaling tables
+// and plots; a
 // Plotter stage draws Figures of its own (an RTR stage's time to the
 // last End of Data against sessions, say), which WritePlots renders
 // with gonum/plot and report.md shows after the stage's section.

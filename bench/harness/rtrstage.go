@@ -11,7 +11,8 @@ import (
 
 // rtrStage measures RTR (see RunRTR): one VRP set, sized by the preset,
 // served by rovd to growing numbers of simultaneous routers, beside the
-// bare server, the loopback copy and StayRTR.
+// bare server, the loopback copy and StayRTR. At a scaled world size
+// (--scale) the set has that share of the preset's VRPs.
 type rtrStage struct{}
 
 func (rtrStage) Name() string { return "rtr" }
@@ -33,6 +34,9 @@ func (rtrStage) Run(ctx context.Context, env *Env) (any, error) {
 		return nil, err
 	}
 	vrps, sessions, delta := rtrPlan(env.Preset)
+	if env.Scale.valid() {
+		vrps = max(1, int(float64(vrps)*env.Scale.Float()))
+	}
 	opt := RTROptions{Rovd: rovd, Dir: env.Path("rtr"), VRPs: vrps, Sessions: sessions,
 		StayRTRSessions: 10, DeltaSessions: delta, DeltaChange: 1000, Timeout: 10 * time.Minute}
 	if p, err := exec.LookPath("stayrtr"); err == nil {
@@ -42,6 +46,43 @@ func (rtrStage) Run(ctx context.Context, env *Env) (any, error) {
 	finish := env.Progress.Begin("rtr", fmt.Sprintf("%d VRPs to %v sessions at once, a bare server and StayRTR beside", vrps, sessions))
 	defer finish()
 	return RunRTR(ctx, opt)
+}
+
+// ScalePoints gives rovd's and the bare server's time to the last End
+// of Data at the most sessions both served in full, rovd's with its CPU
+// time and memory after the round; the bare server is the bound. The
+// set's size is the preset's VRP count times the scale, not the
+// world's.
+func (rtrStage) ScalePoints(raw json.RawMessage) ([]ScalePoint, error) {
+	var r RTRResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	full := func(server string, sessions int) *RTRRound {
+		for i, rd := range r.Rounds {
+			if rd.Server == server && rd.Sessions == sessions && rd.Done == rd.Sessions && rd.Err == "" {
+				return &r.Rounds[i]
+			}
+		}
+		return nil
+	}
+	var rovd, bare *RTRRound
+	for _, rd := range r.Rounds {
+		if rd.Server != "rovd" || (rovd != nil && rd.Sessions <= rovd.Sessions) {
+			continue
+		}
+		if a, b := full("rovd", rd.Sessions), full("bare", rd.Sessions); a != nil && b != nil {
+			rovd, bare = a, b
+		}
+	}
+	if rovd == nil {
+		return nil, nil
+	}
+	name := func(server string) string { return fmt.Sprintf("%s, %d sessions", server, rovd.Sessions) }
+	return []ScalePoint{
+		{Program: name("rovd"), Rovd: true, WallSecs: rovd.Max.Seconds(), CPUSecs: rovd.CPU.Seconds(), PeakRSSBytes: float64(rovd.RSS), Agrees: true},
+		{Program: name("bare server"), Bound: true, WallSecs: bare.Max.Seconds(), Agrees: true},
+	}, nil
 }
 
 func (rtrStage) Report(w io.Writer, raw json.RawMessage) error {

@@ -30,7 +30,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			"snapshots on one core). The validate stage measures a full and an incremental\n"+
 			"validation from a filled store beside the peers and the signature floor; with\n"+
 			"--scale it runs on worlds of each size, built from the preset into\n"+
-			"DIR/worlds/SIZE and reused. Both serve the world on loopback on the ports in\n"+
+			"DIR/worlds/SIZE and reused (the rtr stage too, with that share of its VRPs). Both serve the world on loopback on the ports in\n"+
 			"its world.json (127.0.0.1:8443 and :8873 for the presets).\n"+
 			"\n"+
 			"The rtr and http stages run 'rovd server --source' relaying a generated VRP\n"+
@@ -43,7 +43,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		preset   = fs.StringP("preset", "p", "small", "world preset: "+strings.Join(world.Presets, ", "))
 		runs     = fs.Int("runs", 0, "measured runs of each program (default 3, 1 for the world preset)")
 		stages   = fs.StringSlice("stages", harness.StageNames(), "stages to run: "+strings.Join(harness.StageNames(), ", "))
-		scale    = fs.StringSlice("scale", []string{"1"}, "world sizes relative to the preset for the validate stage, e.g. 1/8,1/4,1/2,1")
+		scale    = fs.StringSlice("scale", []string{"1"}, "world sizes relative to the preset for the validate and rtr stages, e.g. 1/8,1/4,1/2,1")
 		redo     = fs.Bool("redo", false, "run the stages again even if DIR/results.json holds their results")
 		peers    = fs.StringSlice("peers", harness.Peers, "peers to run beside rovd, each if installed; 'none' for none")
 		rovd     = fs.String("rovd", "", "the rovd binary (default: build ./cmd/rovd of this module into DIR/bin/rovd)")

@@ -95,7 +95,7 @@ func TestRunSmoke(t *testing.T) {
 	if _, err := world.Build(context.Background(), cfg, filepath.Join(dir, "world")); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"run", "--preset", "small", "--runs", "1", "--stages", "fetch,validate,http", "--scale", "1/2,1",
+	args := []string{"run", "--preset", "small", "--runs", "1", "--stages", "fetch,validate,rtr,http", "--scale", "1/2,1",
 		"--peers", peerArg, "-o", dir, "--key-cache", keys, "--floor-time", "200ms", "--http-round", "100ms", "--timeout", "5m", "-q"}
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
@@ -120,7 +120,8 @@ func TestRunSmoke(t *testing.T) {
 	for _, want := range []string{"## Stage fetch", "| ingest bound", "| rovd full, ", "| rovd incremental (1% changed, from the store)",
 		"| rovd update (1% changed, with RRDP delta fetch)",
 		"Signature floor:", "## Stage validate at 1/2 of the preset's size", "## Scaling of stage validate", "(plots/scale-validate-wall.svg)",
-		"## Stage http", "| `/validity?asn=&prefix=` | 64 |", "| `/openbgpd` |"} {
+		"## Stage http", "| `/validity?asn=&prefix=` | 64 |", "| `/openbgpd` |",
+		"## Stage rtr at 1/2 of the preset's size", "## Scaling of stage rtr", "(plots/scale-rtr-wall.svg)"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q", want)
 		}
