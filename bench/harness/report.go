@@ -140,7 +140,11 @@ func reportScaling(w io.Writer, t *ScalingTable, plots []PlotFile) {
 		for _, p := range mem {
 			cell := ""
 			if q := row.point(p.Program); q != nil {
-				cell = fmtMB(q.PeakRSSBytes) + " / " + fmtMB(q.PeakAnonBytes)
+				anon := "—" // not measured (the rtr stage reads RSS alone)
+				if q.PeakAnonBytes > 0 {
+					anon = fmtMB(q.PeakAnonBytes)
+				}
+				cell = fmtMB(q.PeakRSSBytes) + " / " + anon
 			}
 			cells = append(cells, cell)
 		}

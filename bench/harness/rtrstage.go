@@ -50,7 +50,8 @@ func (rtrStage) Run(ctx context.Context, env *Env) (any, error) {
 
 // ScalePoints gives rovd's and the bare server's time to the last End
 // of Data at the most sessions both served in full, rovd's with its CPU
-// time and memory after the round; the bare server is the bound. The
+// time and resident memory after the round (no anonymous RSS: the
+// stage reads RSS alone); the bare server is the bound. The
 // set's size is the preset's VRP count times the scale, not the
 // world's.
 func (rtrStage) ScalePoints(raw json.RawMessage) ([]ScalePoint, error) {
