@@ -122,36 +122,48 @@ func (s *Store) Collect() (CollectStats, error) {
 		st.Generations++
 	}
 
-	// Sweep in bounded transactions, resuming after the last hash seen.
+	// Sweep in bounded transactions, resuming at the segment it stopped
+	// in.
 	var from []byte
 	for {
 		done := true
 		err := s.updateLocked(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketBlobs).Cursor()
-			k, v := c.First()
+			blobs := tx.Bucket(bucketBlobs)
+			c := blobs.Cursor()
+			k, _ := c.First()
 			if from != nil {
-				k, v = c.Seek(from)
+				k, _ = c.Seek(from)
 			}
 			for n := 0; k != nil; {
-				if n == sweepPerTx {
+				if n >= sweepPerTx {
 					from = append(from[:0], k...)
 					done = false
 					return nil
 				}
-				if _, found := slices.BinarySearch(chunks, genKeyValue(k)); found {
-					k, v = c.Next()
+				seg := genKeyValue(k)
+				first, _ := slices.BinarySearch(chunks, seg<<segmentShift)
+				if first == len(chunks) || segmentOf(chunks[first]) != seg {
+					// Nothing refers to the segment: drop it whole,
+					// which frees its pages without reading them.
+					if err := countChunks(blobs.Bucket(k), &st); err != nil {
+						return err
+					}
+					// As in sweepSegment, seek past the deleted key
+					// rather than step.
+					deleted := [8]byte(k)
+					if err := blobs.DeleteBucket(k); err != nil {
+						return err
+					}
+					n++
+					k, _ = c.Seek(deleted[:])
 					continue
 				}
-				st.Chunks++
-				st.Bytes += int64(len(v))
-				n++
-				// Cursor.Next after Delete may skip an item; seeking
-				// past the deleted key does not.
-				deleted := [8]byte(k)
-				if err := c.Delete(); err != nil {
+				deleted, err := sweepSegment(blobs.Bucket(k), chunks[first:], &st)
+				if err != nil {
 					return err
 				}
-				k, v = c.Seek(deleted[:])
+				n += deleted
+				k, _ = c.Next()
 			}
 			return nil
 		})
@@ -185,6 +197,40 @@ func (s *Store) LastCollect() (time.Time, error) {
 	return t, err
 }
 
+// countChunks adds the chunks of segment seg to st's removed ones.
+func countChunks(seg *bolt.Bucket, st *CollectStats) error {
+	return seg.ForEach(func(_, v []byte) error {
+		st.Chunks++
+		st.Bytes += int64(len(v))
+		return nil
+	})
+}
+
+// sweepSegment deletes the chunks of segment seg that are not in live,
+// the sorted live chunk IDs from this segment's first on, and returns
+// how many it deleted.
+func sweepSegment(seg *bolt.Bucket, live []uint64, st *CollectStats) (int, error) {
+	c := seg.Cursor()
+	n := 0
+	for k, v := c.First(); k != nil; {
+		if _, found := slices.BinarySearch(live, genKeyValue(k)); found {
+			k, v = c.Next()
+			continue
+		}
+		st.Chunks++
+		st.Bytes += int64(len(v))
+		n++
+		// Cursor.Next after Delete may skip an item; seeking past the
+		// deleted key does not.
+		deleted := [8]byte(k)
+		if err := c.Delete(); err != nil {
+			return n, err
+		}
+		k, v = c.Seek(deleted[:])
+	}
+	return n, nil
+}
+
 func genKeyValue(k []byte) uint64 {
 	if len(k) != 8 {
 		return 0
@@ -206,7 +252,9 @@ func (s *Store) Stats() (FileStats, error) {
 	var st FileStats
 	err := s.view(func(tx *bolt.Tx) error {
 		st.Size = tx.Size()
-		st.Chunks = tx.Bucket(bucketBlobs).Stats().KeyN
+		// Each segment is a key of blobs as well as a bucket.
+		blobs := tx.Bucket(bucketBlobs).Stats()
+		st.Chunks = blobs.KeyN - (blobs.BucketN - 1)
 		st.Repos = tx.Bucket(bucketRepos).Stats().KeyN
 		bs := tx.DB().Stats()
 		st.FreeBytes = int64(bs.FreePageN+bs.PendingPageN) * int64(tx.DB().Info().PageSize)

@@ -42,9 +42,10 @@ var allBuckets = [][]byte{bucketMeta, bucketBlobs, bucketRepos, bucketGens, buck
 
 // Keys in the meta bucket.
 var (
-	keyFormat   = []byte("format")
-	keyNextGen  = []byte("next-gen")
-	keyNextBlob = []byte("next-blob")
+	keyFormat  = []byte("format")
+	keyNextGen = []byte("next-gen")
+	// keyNextSegment is the number of the next segment of blobs.
+	keyNextSegment = []byte("next-segment")
 	// keyLastCollect holds when Collect last ran, in Unix seconds.
 	keyLastCollect = []byte("last-collect")
 	// keyChangeSeq is the number of the last delta applied (see Stamp);
@@ -124,7 +125,7 @@ func (s *Store) init() error {
 			if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 				return err
 			}
-			if err := meta.Put(keyNextBlob, binary.BigEndian.AppendUint64(nil, 1)); err != nil {
+			if err := meta.Put(keyNextSegment, binary.BigEndian.AppendUint64(nil, 1)); err != nil {
 				return err
 			}
 			return meta.Put(keyNextGen, binary.BigEndian.AppendUint64(nil, 1))
@@ -187,7 +188,10 @@ func checkFormat(tx *bolt.Tx, path string) error {
 	if len(f) != 4 {
 		return corrupt(path, errors.New("format record missing"))
 	}
-	if v := binary.BigEndian.Uint32(f); v != formatVersion {
+	switch v := binary.BigEndian.Uint32(f); {
+	case v < formatVersion:
+		return fmt.Errorf("store %s: %w (%d; this rovd reads %d): a run that updates the store starts it fresh", path, ErrOldFormat, v, formatVersion)
+	case v != formatVersion:
 		return corrupt(path, fmt.Errorf("format %d, this rovd reads %d", v, formatVersion))
 	}
 	for _, name := range allBuckets {
@@ -223,42 +227,82 @@ func nextGeneration(tx *bolt.Tx) (uint64, error) {
 	return g, setCounter(tx, keyNextGen, g+1)
 }
 
-// chunkWriter appends chunks of object data to the blobs bucket under
-// sequential IDs within one transaction. Appending at the end of the key
-// space is what bbolt does fastest: only the rightmost pages change, and
-// a fill of 100% packs them.
+// Chunk IDs name a segment and a place in it: segment<<segmentShift |
+// index. A segment is a bucket inside blobs that holds the chunks of one
+// transaction. bbolt rewrites a leaf page whole, values included, when a
+// key is added to it; appending every transaction's chunks to one bucket
+// made each commit rewrite the last megabytes of the one before, a
+// quarter more disk writes per snapshot batch and megabytes per small
+// delta. A segment of its own is written once, and Collect can drop it
+// whole, without touching its data, once nothing refers to it.
+const segmentShift = 24
+
+func segmentOf(chunk uint64) uint64 { return chunk >> segmentShift }
+
+// chunkData returns the data of chunk id in blobs, or nil if it is not
+// there.
+func chunkData(blobs *bolt.Bucket, id uint64) []byte {
+	seg := blobs.Bucket(genKey(segmentOf(id)))
+	if seg == nil {
+		return nil
+	}
+	return seg.Get(binary.BigEndian.AppendUint64(nil, id))
+}
+
+// chunkWriter appends chunks of object data to a new segment of the
+// blobs bucket under sequential IDs, within one transaction. Appending
+// at the end of the key space is what bbolt does fastest: only the
+// rightmost pages change, and a fill of 100% packs them.
 type chunkWriter struct {
 	tx    *bolt.Tx
 	blobs *bolt.Bucket
-	next  uint64
+	seg   *bolt.Bucket // the segment being written; nil before the first put
+	next  uint64       // the next chunk ID in seg
 	key   [8]byte
 }
 
-func newChunkWriter(tx *bolt.Tx) (*chunkWriter, error) {
-	next, err := counter(tx, keyNextBlob)
-	if err != nil {
-		return nil, err
-	}
-	b := tx.Bucket(bucketBlobs)
-	b.FillPercent = 1
-	return &chunkWriter{tx: tx, blobs: b, next: next}, nil
+func newChunkWriter(tx *bolt.Tx) *chunkWriter {
+	blobs := tx.Bucket(bucketBlobs)
+	blobs.FillPercent = 1 // segments are appended too
+	return &chunkWriter{tx: tx, blobs: blobs}
 }
 
 // put stores a chunk under a new ID. bbolt keeps a reference to data
 // until the transaction commits.
 func (w *chunkWriter) put(data []byte) (uint64, error) {
+	if w.seg == nil || w.next&(1<<segmentShift-1) == 0 {
+		// The first chunk, or the segment's IDs are used up.
+		if err := w.newSegment(); err != nil {
+			return 0, err
+		}
+	}
 	id := w.next
 	w.next++
 	binary.BigEndian.PutUint64(w.key[:], id)
-	return id, w.blobs.Put(w.key[:], data)
+	return id, w.seg.Put(w.key[:], data)
 }
 
-// close saves the ID counter; call it before the transaction commits.
-func (w *chunkWriter) close() error { return setCounter(w.tx, keyNextBlob, w.next) }
+func (w *chunkWriter) newSegment() error {
+	n, err := counter(w.tx, keyNextSegment)
+	if err != nil {
+		return err
+	}
+	if err := setCounter(w.tx, keyNextSegment, n+1); err != nil {
+		return err
+	}
+	if w.seg, err = w.blobs.CreateBucket(genKey(n)); err != nil {
+		return fmt.Errorf("segment %d: %w", n, err)
+	}
+	w.seg.FillPercent = 1
+	// Index 0 is never used, so that no chunk ID is zero.
+	w.next = n<<segmentShift | 1
+	return nil
+}
 
-// formatVersion is the layout version written into new stores; Open
-// refuses any other, as a damaged store.
-const formatVersion = 1
+// formatVersion is the layout version written into new stores. Open
+// takes an older one for ErrOldFormat and a newer one for damage.
+// Version 1 kept all chunks in the blobs bucket itself, without segments.
+const formatVersion = 2
 
 // repoRecord is a repository's entry in the repos bucket.
 type repoRecord struct {

@@ -61,6 +61,13 @@ type Object struct {
 type View struct {
 	tx    *bolt.Tx
 	blobs *bolt.Bucket
+	// A cursor on each segment of blobs read so far: opening a nested
+	// bucket allocates, a kept cursor does not. The objects of a
+	// publication point mostly came in one transaction, so the last
+	// segment is kept apart from the map, which most views never need.
+	lastSeg    uint64
+	lastCursor *bolt.Cursor
+	segs       map[uint64]*bolt.Cursor
 }
 
 // View calls fn with a consistent read-only state of the store. Slices
@@ -119,7 +126,7 @@ func (v *View) objects(b *bolt.Bucket) *Objects {
 	if b == nil {
 		return nil
 	}
-	return &Objects{index: b, blobs: v.blobs}
+	return &Objects{index: b, view: v}
 }
 
 // seek returns the value stored under key in b, reusing cursor c (made on
@@ -132,7 +139,12 @@ func seek(c **bolt.Cursor, b *bolt.Bucket, key []byte) []byte {
 	if *c == nil {
 		*c = b.Cursor()
 	}
-	k, v := (*c).Seek(key)
+	return get(*c, key)
+}
+
+// get returns the value stored under key in c's bucket, or nil.
+func get(c *bolt.Cursor, key []byte) []byte {
+	k, v := c.Seek(key)
 	if !bytes.Equal(k, key) {
 		return nil
 	}
@@ -144,10 +156,10 @@ func seek(c **bolt.Cursor, b *bolt.Bucket, key []byte) []byte {
 // inside its View and, like the View, not safe for concurrent use.
 type Objects struct {
 	index *bolt.Bucket // URI → Ref and SHA-256
-	blobs *bolt.Bucket // chunk ID → packed object data
+	view  *View        // for the object data
 
-	indexCursor, blobCursor *bolt.Cursor // reused by Get
-	key                     []byte       // reused by HashIn
+	indexCursor *bolt.Cursor // reused by Get
+	key         []byte       // reused by HashIn
 }
 
 // Get returns the object with the given URI.
@@ -222,8 +234,34 @@ func (o *Objects) object(uri, entry []byte) (Object, bool) {
 		return Object{}, false
 	}
 	obj := Object{URI: uri, Hash: hash, Ref: ref}
-	obj.Data = ref.slice(seek(&o.blobCursor, o.blobs, entry[:8]))
+	obj.Data = ref.slice(o.view.chunk(ref.Chunk, entry[:8]))
 	return obj, obj.Data != nil
+}
+
+// chunk returns the data of chunk id, whose key is key, or nil if the
+// store does not hold it.
+func (v *View) chunk(id uint64, key []byte) []byte {
+	s := segmentOf(id)
+	c := v.lastCursor
+	if c == nil || s != v.lastSeg {
+		if v.lastCursor != nil {
+			if v.segs == nil {
+				v.segs = map[uint64]*bolt.Cursor{}
+			}
+			v.segs[v.lastSeg] = v.lastCursor
+		}
+		var ok bool
+		if c, ok = v.segs[s]; !ok {
+			if seg := v.blobs.Bucket(genKey(s)); seg != nil {
+				c = seg.Cursor()
+			}
+		}
+		v.lastSeg, v.lastCursor = s, c
+	}
+	if c == nil {
+		return nil
+	}
+	return get(c, key)
 }
 
 // Walk calls fn for every object whose URI starts with prefix, in URI

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/rovd/rovd/store"
 )
@@ -802,4 +803,88 @@ func pointObjects(t *testing.T, s *store.Store, repo string) []store.PointObject
 		t.Fatal(err)
 	}
 	return objs
+}
+
+// TestCollectPartlyLiveSegment sweeps a segment whose chunks are partly
+// live, then drops it whole once none is. A delta is one transaction, so
+// its chunks share a segment.
+func TestCollectPartlyLiveSegment(t *testing.T) {
+	s := open(t, t.TempDir(), store.Options{NoSync: true})
+	publish(t, s, "r", objectSet{"rsync://h/m/x.roa": []byte("x")}, store.Repo{})
+	big := func(tag string) []byte { return bytes.Repeat([]byte(tag), 400<<10) }
+	// 1.2 MB: chunks [a b] and [c] in one new segment.
+	set := objectSet{"rsync://h/m/x.roa": []byte("x")}
+	var changes []store.Change
+	for _, n := range []string{"a", "b", "c"} {
+		uri := "rsync://h/m/" + n + ".roa"
+		set[uri] = big(n)
+		changes = append(changes, store.Change{URI: uri, Data: set[uri]})
+	}
+	apply := func(changes []store.Change) {
+		t.Helper()
+		if err := s.Apply("r", store.Repo{}, changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(changes)
+	replace := func(names ...string) []store.Change {
+		var out []store.Change
+		for _, n := range names {
+			uri := "rsync://h/m/" + n + ".roa"
+			old := sha256.Sum256(set[uri])
+			set[uri] = []byte("small " + n)
+			out = append(out, store.Change{URI: uri, HasHash: true, Hash: old, Data: set[uri]})
+		}
+		return out
+	}
+	apply(replace("a", "b"))
+	st, err := s.Collect()
+	if err != nil || st.Chunks != 1 || st.Bytes != 800<<10 || st.LiveChunks != 3 {
+		t.Errorf("Collect = %+v, %v: want chunk [a b] removed, 3 chunks live", st, err)
+	}
+	if diff := cmp.Diff(set, content(t, s, "r")); diff != "" {
+		t.Fatalf("content after Collect (-want +got):\n%s", diff)
+	}
+	apply(replace("c"))
+	st, err = s.Collect()
+	if err != nil || st.Chunks != 1 || st.Bytes != 400<<10 || st.LiveChunks != 3 {
+		t.Errorf("Collect = %+v, %v: want the segment of [c] dropped, 3 chunks live", st, err)
+	}
+	if diff := cmp.Diff(set, content(t, s, "r")); diff != "" {
+		t.Fatalf("content after Collect (-want +got):\n%s", diff)
+	}
+	if fs, err := s.Stats(); err != nil || fs.Chunks != 3 {
+		t.Errorf("Stats = %+v, %v: want 3 chunks", fs, err)
+	}
+}
+
+// TestOldFormatStartsFresh opens a store written in format 1: read-only
+// it is refused with ErrOldFormat, for writing it starts empty.
+func TestOldFormatStartsFresh(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, store.Options{NoSync: true})
+	publish(t, s, "r", makeSet("rsync://h/m/", 2, 5, "x"), store.Repo{})
+	_ = s.Close()
+	db, err := bolt.Open(filepath.Join(dir, store.FileName), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte{0, 0, 0, 1})
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := store.Open(dir, store.Options{ReadOnly: true}); !errors.Is(err, store.ErrOldFormat) || !strings.Contains(err.Error(), store.FileName) {
+		t.Fatalf("read-only Open = %v, want ErrOldFormat naming the file", err)
+	}
+	s = open(t, dir, store.Options{NoSync: true})
+	if got := content(t, s, "r"); len(got) != 0 {
+		t.Errorf("after a writable Open the store holds %d objects, want none", len(got))
+	}
+	publish(t, s, "r", makeSet("rsync://h/m/", 2, 5, "y"), store.Repo{})
 }

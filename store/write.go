@@ -41,7 +41,6 @@ type Generation struct {
 	batch   *batch
 	pending chan *batch // to the hasher, capacity 1
 	hashed  chan *batch // from the hasher to the committer, capacity 1
-	free    chan *batch // committed batches, for reuse
 	done    chan error  // the committer's result when pending closes
 	err     error       // first error seen; sticky
 	staged  uint64      // staging entries committed
@@ -83,7 +82,6 @@ func (s *Store) NewGeneration(repo string) (*Generation, error) {
 		s: s, repo: repo,
 		pending: make(chan *batch, 1),
 		hashed:  make(chan *batch, 1),
-		free:    make(chan *batch, 4),
 		pinned:  map[uint64]bool{},
 		done:    make(chan error, 1),
 	}
@@ -146,13 +144,9 @@ func (g *Generation) Put(uri string, data []byte) error {
 		}
 	}
 	if g.batch == nil {
-		// Reusing a committed batch's arena spares allocating and
-		// clearing BatchBytes per batch.
-		select {
-		case b := <-g.free:
-			b.arena, b.items = b.arena[:0], b.items[:0]
+		if b, ok := g.s.batches.Get().(*batch); ok {
 			g.batch = b
-		default:
+		} else {
 			g.batch = &batch{}
 		}
 		if cap(g.batch.arena) < len(data) {
@@ -194,6 +188,13 @@ func (g *Generation) hashLoop() {
 	close(g.hashed)
 }
 
+// recycle keeps a committed batch for reuse.
+func (s *Store) recycle(b *batch) {
+	clear(b.items) // drop the URIs
+	b.arena, b.items = b.arena[:0], b.items[:0]
+	s.batches.Put(b)
+}
+
 func (b *batch) hash() {
 	for i := range b.items {
 		it := &b.items[i]
@@ -205,10 +206,7 @@ func (g *Generation) commitLoop() {
 	for b := range g.hashed {
 		err := g.commit(b)
 		if err == nil {
-			select {
-			case g.free <- b:
-			default:
-			}
+			g.s.recycle(b)
 		}
 		if err != nil {
 			g.done <- err
@@ -251,10 +249,7 @@ func (g *Generation) commitIn(tx *bolt.Tx, b *batch) error {
 		}
 		spans = append(spans, span{start: it.start, end: it.end, ref: &refs[i]})
 	}
-	w, err := newChunkWriter(tx)
-	if err != nil {
-		return err
-	}
+	w := newChunkWriter(tx)
 	if err := w.pack(b.arena, spans); err != nil {
 		return err
 	}
@@ -281,7 +276,7 @@ func (g *Generation) commitIn(tx *bolt.Tx, b *batch) error {
 		// Publish does not sort the whole generation at the end.
 		slices.SortFunc(entries, compareStaged)
 		g.mem = mergeStaged(g.mem, entries)
-		return w.close()
+		return nil
 	}
 	if !g.spilled {
 		entries = append(g.mem, entries...)
@@ -295,7 +290,7 @@ func (g *Generation) commitIn(tx *bolt.Tx, b *batch) error {
 			return fmt.Errorf("%s: %w", e.uri(), err)
 		}
 	}
-	return w.close()
+	return nil
 }
 
 // span is an object's data in an arena, and where to note its Ref.
@@ -354,10 +349,11 @@ func (g *Generation) finish() error {
 func (g *Generation) Publish(info Repo) error {
 	last := g.batch
 	g.batch = nil
-	err := g.finish()
-	if err == nil && last != nil {
+	if last != nil {
+		// While the committer finishes the batches before it.
 		last.hash()
 	}
+	err := g.finish()
 	inMemory := !g.spilled && (last == nil || len(g.mem)+len(last.items) < sortRun)
 	if err == nil && !inMemory {
 		if last != nil {
@@ -411,6 +407,9 @@ func (g *Generation) Publish(info Repo) error {
 		return fmt.Errorf("store: repository %s: %w", g.repo, err)
 	}
 	g.gen, g.mem = 0, nil
+	if last != nil {
+		g.s.recycle(last)
+	}
 	return nil
 }
 
@@ -545,11 +544,7 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 			objects++
 			size += int64(len(c.Data))
 		}
-		w, err := newChunkWriter(tx)
-		if err != nil {
-			return err
-		}
-		if err := w.pack(arena, spans); err != nil {
+		if err := newChunkWriter(tx).pack(arena, spans); err != nil {
 			return err
 		}
 		for _, p := range puts {
@@ -563,9 +558,6 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 			}
 		}
 		info.Objects, info.Bytes = objects, size
-		if err := w.close(); err != nil {
-			return err
-		}
 		if err := noteChanges(tx, changes); err != nil {
 			return err
 		}
@@ -664,7 +656,7 @@ func keepPoints(tx *bolt.Tx, points []KeptPoint) error {
 		for _, o := range p.Objects {
 			// A kept copy is what a broken update falls back to: check
 			// that the Ref still holds the bytes it should.
-			data := o.Ref.slice(blobs.Get(binary.BigEndian.AppendUint64(nil, o.Ref.Chunk)))
+			data := o.Ref.slice(chunkData(blobs, o.Ref.Chunk))
 			if data == nil || sha256.Sum256(data) != o.Hash {
 				return fmt.Errorf("%s: %s: object not in the store", p.Key, o.URI)
 			}
