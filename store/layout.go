@@ -229,12 +229,8 @@ func nextGeneration(tx *bolt.Tx) (uint64, error) {
 
 // Chunk IDs name a segment and a place in it: segment<<segmentShift |
 // index. A segment is a bucket inside blobs that holds the chunks of one
-// transaction. bbolt rewrites a leaf page whole, values included, when a
-// key is added to it; appending every transaction's chunks to one bucket
-// made each commit rewrite the last megabytes of the one before, a
-// quarter more disk writes per snapshot batch and megabytes per small
-// delta. A segment of its own is written once, and Collect can drop it
-// whole, without touching its data, once nothing refers to it.
+// transaction: written once, never added to (the package documentation
+// says why), and dropped whole by Collect once nothing refers to it.
 const segmentShift = 24
 
 func segmentOf(chunk uint64) uint64 { return chunk >> segmentShift }
