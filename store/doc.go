@@ -44,8 +44,8 @@
 // records, the engine's derived data (validation cache entries and its
 // run tree), kept uninterpreted and dropped together by ClearCache. An
 // object is read with two lookups, its
-// index entry and its chunk (through a cursor per segment that the View
-// keeps), and no copy. Unchanged objects of a new
+// index entry and its chunk (through a cursor per segment kept by the
+// Objects), and no copy. Unchanged objects of a new
 // generation keep their chunk; Collect removes chunks nothing refers to
 // (mark and sweep) and Compact also rewrites the file when more than half
 // of it is free pages.

@@ -61,13 +61,6 @@ type Object struct {
 type View struct {
 	tx    *bolt.Tx
 	blobs *bolt.Bucket
-	// A cursor on each segment of blobs read so far: opening a nested
-	// bucket allocates, a kept cursor does not. The objects of a
-	// publication point mostly came in one transaction, so the last
-	// segment is kept apart from the map, which most views never need.
-	lastSeg    uint64
-	lastCursor *bolt.Cursor
-	segs       map[uint64]*bolt.Cursor
 }
 
 // View calls fn with a consistent read-only state of the store. Slices
@@ -126,7 +119,7 @@ func (v *View) objects(b *bolt.Bucket) *Objects {
 	if b == nil {
 		return nil
 	}
-	return &Objects{index: b, view: v}
+	return &Objects{index: b, blobs: v.blobs}
 }
 
 // seek returns the value stored under key in b, reusing cursor c (made on
@@ -156,10 +149,18 @@ func get(c *bolt.Cursor, key []byte) []byte {
 // inside its View and, like the View, not safe for concurrent use.
 type Objects struct {
 	index *bolt.Bucket // URI → Ref and SHA-256
-	view  *View        // for the object data
+	blobs *bolt.Bucket // segment → chunk ID → packed object data
 
 	indexCursor *bolt.Cursor // reused by Get
 	key         []byte       // reused by HashIn
+
+	// A cursor on each segment of blobs read so far: opening a nested
+	// bucket allocates, a kept cursor does not. The objects of a
+	// publication point mostly came in one transaction, so the last
+	// segment is kept apart from the map, which most never need.
+	lastSeg    uint64
+	lastCursor *bolt.Cursor
+	segs       map[uint64]*bolt.Cursor
 }
 
 // Get returns the object with the given URI.
@@ -234,29 +235,29 @@ func (o *Objects) object(uri, entry []byte) (Object, bool) {
 		return Object{}, false
 	}
 	obj := Object{URI: uri, Hash: hash, Ref: ref}
-	obj.Data = ref.slice(o.view.chunk(ref.Chunk, entry[:8]))
+	obj.Data = ref.slice(o.chunk(ref.Chunk, entry[:8]))
 	return obj, obj.Data != nil
 }
 
 // chunk returns the data of chunk id, whose key is key, or nil if the
 // store does not hold it.
-func (v *View) chunk(id uint64, key []byte) []byte {
+func (o *Objects) chunk(id uint64, key []byte) []byte {
 	s := segmentOf(id)
-	c := v.lastCursor
-	if c == nil || s != v.lastSeg {
-		if v.lastCursor != nil {
-			if v.segs == nil {
-				v.segs = map[uint64]*bolt.Cursor{}
+	c := o.lastCursor
+	if c == nil || s != o.lastSeg {
+		if o.lastCursor != nil {
+			if o.segs == nil {
+				o.segs = map[uint64]*bolt.Cursor{}
 			}
-			v.segs[v.lastSeg] = v.lastCursor
+			o.segs[o.lastSeg] = o.lastCursor
 		}
 		var ok bool
-		if c, ok = v.segs[s]; !ok {
-			if seg := v.blobs.Bucket(genKey(s)); seg != nil {
+		if c, ok = o.segs[s]; !ok {
+			if seg := o.blobs.Bucket(genKey(s)); seg != nil {
 				c = seg.Cursor()
 			}
 		}
-		v.lastSeg, v.lastCursor = s, c
+		o.lastSeg, o.lastCursor = s, c
 	}
 	if c == nil {
 		return nil
