@@ -71,16 +71,16 @@ func TestServerRealClients(t *testing.T) {
 	}()
 
 	want := truthVRPSet(t, srv.Dir())
-	if got := rtrtest.SetVRPs(rec.next(t)); !got.Equal(want) {
+	if got := rtrtest.SetVRPs(rec.Next(t, patience)); !got.Equal(want) {
 		t.Fatalf("published: %s", got.Diff(want))
 	}
-	stats, hasStats := rec.inner.(interface{ Stats() rtrfast.Stats })
+	stats, hasStats := rec.Inner.(interface{ Stats() rtrfast.Stats })
 	if !hasStats {
-		t.Logf("the RTR server (%T) has no Stats: not checking how the clients followed", rec.inner)
+		t.Logf("the RTR server (%T) has no Stats: not checking how the clients followed", rec.Inner)
 	}
 	var host, port string
 	select {
-	case addr := <-rec.serving:
+	case addr := <-rec.Serving:
 		host, port, _ = net.SplitHostPort(addr.String())
 	case <-time.After(patience):
 		t.Fatal("not listening after the first run")
@@ -106,7 +106,7 @@ func TestServerRealClients(t *testing.T) {
 		t.Fatal("the change in the world changed no VRP")
 	}
 	kill(t, syscall.SIGUSR1)
-	if got := rtrtest.SetVRPs(rec.next(t)); !got.Equal(second) {
+	if got := rtrtest.SetVRPs(rec.Next(t, patience)); !got.Equal(second) {
 		t.Fatalf("published after the change: %s", got.Diff(second))
 	}
 	client.WaitFor(second)

@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"github.com/rovd/rovd/appliance/cli"
 	"github.com/rovd/rovd/appliance/config"
 	"github.com/rovd/rovd/appliance/server"
+	"github.com/rovd/rovd/appliance/server/servertest"
 	"github.com/rovd/rovd/bench/world/serve"
 	"github.com/rovd/rovd/engine/payload"
 )
@@ -24,62 +24,15 @@ import (
 // patience bounds each wait for the server to act.
 const patience = 5 * time.Minute
 
-// recorder is a Publisher that hands what it gets to the test. With
-// wrap set, it also forwards everything to the Publisher that wrap
-// builds from the server's configuration.
+// recorder is the server's Publisher in these tests. With wrap set, it
+// also forwards everything to the Publisher that wrap builds from the
+// server's configuration, which becomes its Inner.
 type recorder struct {
-	published chan *payload.Set
-	serving   chan net.Addr
-	wrap      func(*config.Config, *slog.Logger) server.Publisher
-	// inner is what wrap built; set before the first Publish.
-	inner server.Publisher
+	*servertest.Publisher
+	wrap func(*config.Config, *slog.Logger) server.Publisher
 }
 
-func newRecorder() *recorder {
-	return &recorder{published: make(chan *payload.Set, 10), serving: make(chan net.Addr, 10)}
-}
-
-func (r *recorder) Publish(s *payload.Set) {
-	if r.inner != nil {
-		r.inner.Publish(s)
-	}
-	r.published <- s
-}
-
-func (r *recorder) Serve(ctx context.Context, l net.Listener) error {
-	r.serving <- l.Addr()
-	if r.inner != nil {
-		return r.inner.Serve(ctx, l)
-	}
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		c.Close()
-	}
-}
-
-func (r *recorder) Close() error {
-	if r.inner != nil {
-		return r.inner.Close()
-	}
-	return nil
-}
-
-func (r *recorder) next(t *testing.T) *payload.Set {
-	t.Helper()
-	select {
-	case s := <-r.published:
-		return s
-	case <-time.After(patience):
-		t.Fatal("nothing published")
-		return nil
-	}
-}
+func newRecorder() *recorder { return &recorder{Publisher: servertest.New()} }
 
 // vrpLines turns a set's VRPs into csv lines without the trust anchor.
 func vrpLines(s *payload.Set) []string {
@@ -109,7 +62,7 @@ func startServer(t *testing.T, rec *recorder, args ...string) (<-chan int, *byte
 	t.Helper()
 	restore := cli.SetPublisher(func(cfg *config.Config, log *slog.Logger) server.Publisher {
 		if rec.wrap != nil {
-			rec.inner = rec.wrap(cfg, log)
+			rec.Inner = rec.wrap(cfg, log)
 		}
 		return rec
 	})
@@ -155,12 +108,12 @@ func TestServerServedWorld(t *testing.T) {
 
 	rec := newRecorder()
 	done, stderr := startServer(t, rec, args...)
-	first := rec.next(t)
+	first := rec.Next(t, patience)
 	if got, want := vrpLines(first), truthVRPs(t, srv.Dir()); !slices.Equal(got, want) {
 		t.Fatalf("published %d VRPs, the world has %d", len(got), len(want))
 	}
 	select {
-	case addr := <-rec.serving:
+	case addr := <-rec.Serving:
 		c, err := net.DialTimeout("tcp", addr.String(), patience)
 		if err != nil {
 			t.Fatalf("dial %s: %v", addr, err)
@@ -178,7 +131,7 @@ func TestServerServedWorld(t *testing.T) {
 	}
 	want := truthVRPs(t, srv.Dir())
 	kill(t, syscall.SIGUSR1)
-	second := rec.next(t)
+	second := rec.Next(t, patience)
 	if got := vrpLines(second); !slices.Equal(got, want) {
 		t.Errorf("after the change: published %d VRPs, the world has %d", len(got), len(want))
 	}
@@ -192,11 +145,11 @@ func TestServerServedWorld(t *testing.T) {
 	defer restore()
 	rec = newRecorder()
 	done, stderr = startServer(t, rec, args...)
-	if got := vrpLines(rec.next(t)); !slices.Equal(got, want) {
+	if got := vrpLines(rec.Next(t, patience)); !slices.Equal(got, want) {
 		t.Errorf("restart: published %d VRPs, want the %d kept", len(got), len(want))
 	}
 	select {
-	case <-rec.serving:
+	case <-rec.Serving:
 	case <-time.After(patience):
 		t.Fatal("not listening before the first run after a restart")
 	}

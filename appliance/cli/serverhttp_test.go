@@ -28,7 +28,7 @@ func TestServerHTTP(t *testing.T) {
 		"server", "--rtr", "127.0.0.1:0", "--http", httpAddr, "--refresh", "86400"}
 	rec := newRecorder()
 	done, stderr := startServer(t, rec, args...)
-	published := rec.next(t)
+	published := rec.Next(t, patience)
 	get := func(path string) (int, string) {
 		t.Helper()
 		resp, err := http.Get("http://" + httpAddr + path)

@@ -79,7 +79,7 @@ func TestRelay(t *testing.T) {
 		}
 	}
 	<-f.asked
-	first := h.pub.next(t)
+	first := h.pub.Next(t, patience)
 	if len(first.VRPs()) != 3 || len(first.RouterKeys()) != 1 || len(first.ASPAs()) != 1 {
 		t.Fatalf("published %d VRPs, %d keys, %d ASPAs", len(first.VRPs()), len(first.RouterKeys()), len(first.ASPAs()))
 	}
@@ -97,7 +97,7 @@ func TestRelay(t *testing.T) {
 		f.serve(bad.body, `"`+bad.name+`"`)
 		poll(`"1"`)
 	}
-	h.pub.none(t)
+	h.pub.None(t)
 	if h.srv.Current().Set != first {
 		t.Error("the last good set is no longer served")
 	}
@@ -106,7 +106,7 @@ func TestRelay(t *testing.T) {
 	next := bytes.Replace(good, []byte(`"AS64496", "prefix": "192.0.2.0/24"`), []byte(`"AS64497", "prefix": "192.0.2.0/24"`), 1)
 	f.serve(next, `"2"`)
 	poll(`"1"`)
-	got := h.pub.next(t)
+	got := h.pub.Next(t, patience)
 	if got == first || got.VRPs()[0].ASN != 64497 {
 		t.Fatalf("the new document was not published")
 	}

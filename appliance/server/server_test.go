@@ -17,78 +17,12 @@ import (
 	"time"
 
 	"github.com/rovd/rovd/appliance/server"
+	"github.com/rovd/rovd/appliance/server/servertest"
 	"github.com/rovd/rovd/engine/payload"
 )
 
 // patience bounds every wait of these tests for the server to act.
 const patience = time.Minute
-
-// fakePublisher records what the server does with it.
-type fakePublisher struct {
-	published chan *payload.Set
-	serving   chan net.Addr
-	serveErr  error // Serve returns it at once if set
-	mu        sync.Mutex
-	closed    bool
-}
-
-func newPublisher() *fakePublisher {
-	return &fakePublisher{published: make(chan *payload.Set, 100), serving: make(chan net.Addr, 10)}
-}
-
-func (p *fakePublisher) Publish(set *payload.Set) { p.published <- set }
-
-func (p *fakePublisher) Serve(ctx context.Context, l net.Listener) error {
-	p.serving <- l.Addr()
-	if p.serveErr != nil {
-		return p.serveErr
-	}
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		c.Close()
-	}
-}
-
-func (p *fakePublisher) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	return nil
-}
-
-func (p *fakePublisher) isClosed() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closed
-}
-
-// next returns the next published set.
-func (p *fakePublisher) next(t *testing.T) *payload.Set {
-	t.Helper()
-	select {
-	case s := <-p.published:
-		return s
-	case <-time.After(patience):
-		t.Fatal("nothing published")
-		return nil
-	}
-}
-
-// none checks that nothing was published so far.
-func (p *fakePublisher) none(t *testing.T) {
-	t.Helper()
-	select {
-	case s := <-p.published:
-		t.Fatalf("published %d VRPs", len(s.VRPs()))
-	default:
-	}
-}
 
 type result struct {
 	upd *server.Update
@@ -163,7 +97,7 @@ func update(s *payload.Set) *server.Update {
 // harness runs a Server in the background.
 type harness struct {
 	srv  *server.Server
-	pub  *fakePublisher
+	pub  *servertest.Publisher
 	src  *fakeSource
 	sigs chan os.Signal
 	done chan error
@@ -203,7 +137,7 @@ func start(t *testing.T, opt server.Options) *harness {
 // startWith is start with another source.
 func startWith(t *testing.T, src server.Source, opt server.Options) *harness {
 	t.Helper()
-	h := &harness{pub: newPublisher(), sigs: make(chan os.Signal), done: make(chan error, 1), log: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	h := &harness{pub: servertest.New(), sigs: make(chan os.Signal), done: make(chan error, 1), log: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	if opt.Refresh == 0 {
 		opt.Refresh = time.Hour
 	}
@@ -259,7 +193,7 @@ func (h *harness) stop(t *testing.T) error {
 func (h *harness) serving(t *testing.T) net.Addr {
 	t.Helper()
 	select {
-	case a := <-h.pub.serving:
+	case a := <-h.pub.Serving:
 		return a
 	case <-time.After(patience):
 		t.Fatal("not serving")
@@ -285,13 +219,13 @@ func TestRefreshLoop(t *testing.T) {
 	}
 	h.src.waitStart(t)
 	select {
-	case <-h.pub.serving:
+	case <-h.pub.Serving:
 		t.Fatal("listening before the first run ended")
 	default:
 	}
 	a := set(10, 64500, time.Time{})
 	h.src.results <- result{update(a), nil}
-	if got := h.pub.next(t); got != a {
+	if got := h.pub.Next(t, patience); got != a {
 		t.Fatal("first run not published")
 	}
 	addr := h.serving(t)
@@ -305,7 +239,7 @@ func TestRefreshLoop(t *testing.T) {
 	b := set(11, 64500, time.Time{})
 	h.signal(t, syscall.SIGUSR1)
 	h.src.run(t, update(b), nil)
-	if got := h.pub.next(t); got != b {
+	if got := h.pub.Next(t, patience); got != b {
 		t.Fatal("changed set not published")
 	}
 	// The same VRPs again: nothing to publish. The next change is the
@@ -315,7 +249,7 @@ func TestRefreshLoop(t *testing.T) {
 	c3 := set(12, 64500, time.Time{})
 	h.signal(t, syscall.SIGUSR1)
 	h.src.run(t, update(c3), nil)
-	if got := h.pub.next(t); got != c3 {
+	if got := h.pub.Next(t, patience); got != c3 {
 		t.Fatalf("published %d VRPs, want the 12 of the next change", len(got.VRPs()))
 	}
 	if cur := h.srv.Current(); cur.Set != c3 || cur.Restored {
@@ -325,7 +259,7 @@ func TestRefreshLoop(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 	note("STOPPING=1")
-	if !h.pub.isClosed() {
+	if !h.pub.Closed() {
 		t.Error("publisher not closed")
 	}
 	if _, err := net.DialTimeout("tcp", addr.String(), patience); err == nil {
@@ -340,7 +274,7 @@ func TestStopDuringRun(t *testing.T) {
 	if err := h.stop(t); err != nil {
 		t.Errorf("stop: %v", err)
 	}
-	h.pub.none(t)
+	h.pub.None(t)
 }
 
 // TestFailedRuns: a failed run is retried after retry, keeping the set;
@@ -351,7 +285,7 @@ func TestFailedRuns(t *testing.T) {
 	// The retry comes by itself, not by a signal.
 	a := set(3, 1, time.Time{})
 	h.src.run(t, update(a), nil)
-	if h.pub.next(t) != a {
+	if h.pub.Next(t, patience) != a {
 		t.Fatal("not published after the retry")
 	}
 	if !strings.Contains(h.logText(), `msg="validation run failed" err="disk on fire"`) {
@@ -376,7 +310,7 @@ func TestFailedRuns(t *testing.T) {
 func TestReloadFails(t *testing.T) {
 	h := start(t, server.Options{})
 	h.src.run(t, update(set(1, 1, time.Time{})), nil)
-	h.pub.next(t)
+	h.pub.Next(t, patience)
 	h.src.reloadErr = errors.New("no TALs (*.tal) in /nowhere")
 	h.signal(t, syscall.SIGUSR1)
 	h.returned(t, "reload: no TALs")
@@ -407,7 +341,7 @@ func (h *harness) returned(t *testing.T, want string) {
 // between runs or during one.
 func TestServeFails(t *testing.T) {
 	h := start(t, server.Options{})
-	h.pub.serveErr = errors.New("broken")
+	h.pub.ServeErr = errors.New("broken")
 	h.src.run(t, update(set(1, 1, time.Time{})), nil)
 	h.returned(t, "broken")
 
@@ -417,8 +351,8 @@ func TestServeFails(t *testing.T) {
 	if err := server.WriteState(state, set(1, 1, time.Time{}), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	pub := newPublisher()
-	pub.serveErr = errors.New("broken too")
+	pub := servertest.New()
+	pub.ServeErr = errors.New("broken too")
 	src := newSource()
 	sigs := make(chan os.Signal)
 	srv := server.New(src, pub, server.Options{Refresh: time.Hour, Retry: time.Hour, Expire: time.Hour, StateFile: state, Signals: sigs,
@@ -447,7 +381,7 @@ func TestRestart(t *testing.T) {
 	h := start(t, server.Options{StateFile: state})
 	a := set(20, 64500, time.Now().Add(24*time.Hour))
 	h.src.run(t, &server.Update{Set: a, Time: time.Now().Add(-time.Hour)}, nil)
-	h.pub.next(t)
+	h.pub.Next(t, patience)
 	h.serving(t)
 	if err := h.stop(t); err != nil {
 		t.Fatal(err)
@@ -456,7 +390,7 @@ func TestRestart(t *testing.T) {
 	h = start(t, server.Options{StateFile: state})
 	// The first run is under way and stays so: the kept set is served.
 	h.src.waitStart(t)
-	got := h.pub.next(t)
+	got := h.pub.Next(t, patience)
 	if !sameVRPs(got, a) {
 		t.Fatalf("restored %d VRPs, want %d", len(got.VRPs()), len(a.VRPs()))
 	}
@@ -466,7 +400,7 @@ func TestRestart(t *testing.T) {
 	}
 	b := set(21, 64500, time.Time{})
 	h.src.results <- result{update(b), nil}
-	if h.pub.next(t) != b {
+	if h.pub.Next(t, patience) != b {
 		t.Fatal("first run after the restart not published")
 	}
 	if err := h.stop(t); err != nil {
@@ -476,10 +410,10 @@ func TestRestart(t *testing.T) {
 	// Kept longer than expire: the first run decides.
 	h = start(t, server.Options{StateFile: state, Expire: time.Second, Now: func() time.Time { return time.Now().Add(time.Hour) }})
 	h.src.waitStart(t)
-	h.pub.none(t)
+	h.pub.None(t)
 	c := set(5, 1, time.Time{})
 	h.src.results <- result{update(c), nil}
-	if h.pub.next(t) != c {
+	if h.pub.Next(t, patience) != c {
 		t.Fatal("first run not published")
 	}
 	if !strings.Contains(h.logText(), "state file not used: its set is older than expire") {
@@ -515,30 +449,30 @@ func TestGuard(t *testing.T) {
 
 	full := set(100, 1, time.Time{})
 	advance(full)
-	if h.pub.next(t) != full {
+	if h.pub.Next(t, patience) != full {
 		t.Fatal("first set not published")
 	}
 	// A drop of exactly max-vrp-drop is within the limit.
 	ninety := set(90, 1, time.Time{})
 	advance(ninety)
-	if h.pub.next(t) != ninety {
+	if h.pub.Next(t, patience) != ninety {
 		t.Fatal("drop of exactly max-vrp-drop not published")
 	}
 	guard(false, 0, 0, 0)
 	advance(full)
-	h.pub.next(t)
+	h.pub.Next(t, patience)
 
 	advance(set(50, 1, time.Time{}))
 	guard(true, 1, 100, 50)
 	advance(set(50, 1, time.Time{}))
 	guard(true, 2, 100, 50)
-	h.pub.none(t)
+	h.pub.None(t)
 	if cur := h.srv.Current(); cur.Set != full {
 		t.Error("the published set changed during the hold")
 	}
 	third := set(49, 1, time.Time{})
 	advance(third)
-	if h.pub.next(t) != third {
+	if h.pub.Next(t, patience) != third {
 		t.Fatal("drop not published after max-vrp-drop-runs runs")
 	}
 	guard(false, 0, 0, 0)
@@ -551,7 +485,7 @@ func TestGuard(t *testing.T) {
 	guard(true, 1, 49, 20)
 	recovered := set(48, 1, time.Time{})
 	advance(recovered)
-	if h.pub.next(t) != recovered {
+	if h.pub.Next(t, patience) != recovered {
 		t.Fatal("set without a big drop not published during a hold")
 	}
 	guard(false, 0, 0, 0)
@@ -559,26 +493,26 @@ func TestGuard(t *testing.T) {
 	// Held, then SIGUSR2 (during the next run): published at once.
 	small := set(10, 1, time.Time{})
 	advance(small)
-	h.pub.none(t)
+	h.pub.None(t)
 	h.signal(t, syscall.SIGUSR2)
-	if h.pub.next(t) != small {
+	if h.pub.Next(t, patience) != small {
 		t.Fatal("SIGUSR2 did not publish the held set")
 	}
 	guard(false, 0, 0, 0)
 	// SIGUSR2 with nothing held does nothing.
 	h.signal(t, syscall.SIGUSR2)
-	h.pub.none(t)
+	h.pub.None(t)
 }
 
 // TestGuardOff: without max-vrp-drop every drop is published.
 func TestGuardOff(t *testing.T) {
 	h := start(t, server.Options{})
 	h.src.run(t, update(set(100, 1, time.Time{})), nil)
-	h.pub.next(t)
+	h.pub.Next(t, patience)
 	h.signal(t, syscall.SIGUSR1)
 	empty := set(0, 1, time.Time{})
 	h.src.run(t, update(empty), nil)
-	if h.pub.next(t) != empty {
+	if h.pub.Next(t, patience) != empty {
 		t.Fatal("drop not published")
 	}
 }
@@ -587,7 +521,7 @@ func TestGuardOff(t *testing.T) {
 // sooner than a minute.
 func TestNextWait(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	srv := server.New(newSource(), newPublisher(), server.Options{Refresh: 10 * time.Minute, Now: func() time.Time { return now }})
+	srv := server.New(newSource(), servertest.New(), server.Options{Refresh: 10 * time.Minute, Now: func() time.Time { return now }})
 	for _, tc := range []struct {
 		expires time.Time
 		want    time.Duration
@@ -602,7 +536,7 @@ func TestNextWait(t *testing.T) {
 			t.Errorf("expires %v: wait %v, want %v", tc.expires, got, tc.want)
 		}
 	}
-	short := server.New(newSource(), newPublisher(), server.Options{Refresh: 30 * time.Second, Now: func() time.Time { return now }})
+	short := server.New(newSource(), servertest.New(), server.Options{Refresh: 30 * time.Second, Now: func() time.Time { return now }})
 	if got := short.NextWait(&server.Update{Expires: now.Add(10 * time.Second)}); got != 30*time.Second {
 		t.Errorf("refresh below a minute: wait %v", got)
 	}
