@@ -238,11 +238,14 @@ func segmentOf(chunk uint64) uint64 { return chunk >> segmentShift }
 // chunkData returns the data of chunk id in blobs, or nil if it is not
 // there.
 func chunkData(blobs *bolt.Bucket, id uint64) []byte {
-	seg := blobs.Bucket(genKey(segmentOf(id)))
+	var segKey, key [8]byte
+	binary.BigEndian.PutUint64(segKey[:], segmentOf(id))
+	seg := blobs.Bucket(segKey[:])
 	if seg == nil {
 		return nil
 	}
-	return seg.Get(binary.BigEndian.AppendUint64(nil, id))
+	binary.BigEndian.PutUint64(key[:], id)
+	return seg.Get(key[:])
 }
 
 // chunkWriter appends chunks of object data to a new segment of the
