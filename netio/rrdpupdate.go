@@ -270,10 +270,10 @@ func (u *rrdpUpdater) ingestSnapshot(body io.Reader, notify, scope string, n *rr
 			break
 		}
 		if err == nil {
-			err = checkScope(string(el.URI), scope)
-		}
-		if err == nil {
-			err = g.Put(string(el.URI), el.Data)
+			uri := string(el.URI)
+			if err = checkScope(uri, scope); err == nil {
+				err = g.Put(uri, el.Data)
+			}
 		}
 		if err != nil {
 			return err

@@ -33,12 +33,15 @@ func CheckObjectURI(uri string) error {
 	if !ok || host == "" {
 		return fmt.Errorf("%q: no host and module", uri)
 	}
-	segs := strings.Split(path, "/")
-	if len(segs) < 2 {
+	if !strings.Contains(path, "/") {
 		return fmt.Errorf("%q: no file below the module", uri)
 	}
-	for _, s := range segs {
-		switch s {
+	// Segment by segment without splitting: this runs for every object
+	// of every snapshot.
+	for rest, more := path, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		switch seg {
 		case "":
 			return fmt.Errorf("%q: empty path segment", uri)
 		case ".", "..":

@@ -57,10 +57,8 @@ func (s *Store) Collect() (CollectStats, error) {
 			return err
 		}
 		mark := func(b *bolt.Bucket) error {
-			return b.ForEach(func(_, v []byte) error {
-				if len(v) >= entrySize {
-					live = append(live, [16]byte(v))
-				}
+			return forEachEntry(b, func(_, entry []byte) error {
+				live = append(live, [16]byte(entry))
 				return nil
 			})
 		}

@@ -300,8 +300,9 @@ func (w *chunkWriter) newSegment() error {
 
 // formatVersion is the layout version written into new stores. Open
 // takes an older one for ErrOldFormat and a newer one for damage.
-// Version 1 kept all chunks in the blobs bucket itself, without segments.
-const formatVersion = 2
+// Version 1 kept all chunks in the blobs bucket itself, without
+// segments; version 2 kept one index key per object instead of blocks.
+const formatVersion = 3
 
 // repoRecord is a repository's entry in the repos bucket.
 type repoRecord struct {

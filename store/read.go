@@ -119,20 +119,7 @@ func (v *View) objects(b *bolt.Bucket) *Objects {
 	if b == nil {
 		return nil
 	}
-	return &Objects{index: b, blobs: v.blobs}
-}
-
-// seek returns the value stored under key in b, reusing cursor c (made on
-// first use). bbolt's Bucket.Get makes a new cursor each time, which
-// costs several allocations per lookup; a reused cursor costs none.
-func seek(c **bolt.Cursor, b *bolt.Bucket, key []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	if *c == nil {
-		*c = b.Cursor()
-	}
-	return get(*c, key)
+	return &Objects{idx: index{b: b}, blobs: v.blobs}
 }
 
 // get returns the value stored under key in c's bucket, or nil.
@@ -148,11 +135,10 @@ func get(c *bolt.Cursor, key []byte) []byte {
 // content or a publication point's last valid one. It is valid only
 // inside its View and, like the View, not safe for concurrent use.
 type Objects struct {
-	index *bolt.Bucket // URI → Ref and SHA-256
+	idx   index        // URI → Ref and SHA-256, in blocks
 	blobs *bolt.Bucket // segment → chunk ID → packed object data
 
-	indexCursor *bolt.Cursor // reused by Get
-	key         []byte       // reused by HashIn
+	key []byte // reused by HashIn
 
 	// A cursor on each segment of blobs read so far: opening a nested
 	// bucket allocates, a kept cursor does not. The objects of a
@@ -165,69 +151,32 @@ type Objects struct {
 
 // Get returns the object with the given URI.
 func (o *Objects) Get(uri string) (Object, bool) {
-	k := bytesOf(uri)
-	return o.object(k, seek(&o.indexCursor, o.index, k))
+	return o.object(o.idx.get(bytesOf(uri)))
 }
 
 // HashIn returns the SHA-256 of the object dir+name, reading only the
 // index and building no string.
 func (o *Objects) HashIn(dir string, name []byte) ([32]byte, bool) {
 	o.key = append(append(o.key[:0], dir...), name...)
-	_, hash, ok := parseEntry(seek(&o.indexCursor, o.index, o.key))
+	_, entry := o.idx.get(o.key)
+	_, hash, ok := parseEntry(entry)
 	return hash, ok
 }
 
-// Hashes looks up the hashes of objects of one directory whose names
-// come in ascending order, as HashIn does. A validation run that reuses
-// its cached results checks every file of every publication point this
-// way: the files of a point sit next to each other in the index, so a
-// cursor that steps forward finds most of them without a seek from the
-// root.
+// Hashes looks up the hashes of objects of one directory, as HashIn
+// does. A validation run that reuses its cached results checks every
+// file of every publication point this way; the files of a point sit
+// next to each other in one index block, which the lookups share.
 type Hashes struct {
-	o    *Objects
-	dir  string
-	k, v []byte
-	used bool
+	o   *Objects
+	dir string
 }
 
-// Hashes starts a lookup in directory dir. It uses the Objects' cursor:
-// do not mix it with other lookups on o.
+// Hashes starts a lookup in directory dir.
 func (o *Objects) Hashes(dir string) *Hashes { return &Hashes{o: o, dir: dir} }
 
-// maxSteps bounds how far Hash steps forward before it seeks: a
-// directory may hold other files, or subdirectories of other points.
-const maxSteps = 4
-
-// Hash returns the hash of dir+name; names must come in ascending order.
-func (h *Hashes) Hash(name []byte) ([32]byte, bool) {
-	o := h.o
-	o.key = append(append(o.key[:0], h.dir...), name...)
-	if h.used {
-		for range maxSteps {
-			if h.k == nil {
-				return [32]byte{}, false
-			}
-			switch c := bytes.Compare(h.k, o.key); {
-			case c == 0:
-				_, hash, ok := parseEntry(h.v)
-				return hash, ok
-			case c > 0:
-				return [32]byte{}, false // stepped past it: not there
-			}
-			h.k, h.v = o.indexCursor.Next()
-		}
-	}
-	if o.indexCursor == nil {
-		o.indexCursor = o.index.Cursor()
-	}
-	h.k, h.v = o.indexCursor.Seek(o.key)
-	h.used = true
-	if !bytes.Equal(h.k, o.key) {
-		return [32]byte{}, false
-	}
-	_, hash, ok := parseEntry(h.v)
-	return hash, ok
-}
+// Hash returns the hash of dir+name.
+func (h *Hashes) Hash(name []byte) ([32]byte, bool) { return h.o.HashIn(h.dir, name) }
 
 func (o *Objects) object(uri, entry []byte) (Object, bool) {
 	ref, hash, ok := parseEntry(entry)
@@ -269,21 +218,41 @@ func (o *Objects) chunk(id uint64, key []byte) []byte {
 // order; an error from fn stops the walk and is returned.
 func (o *Objects) Walk(prefix string, fn func(Object) error) error {
 	p := bytesOf(prefix)
-	c := o.index.Cursor()
-	for k, h := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, h = c.Next() {
-		obj, ok := o.object(k, h)
-		if !ok {
-			continue
+	c := o.idx.b.Cursor()
+	k, v := blockFor(c, p)
+	for first := true; k != nil; k, v = c.Next() {
+		blk := block(v)
+		n, i := blk.count(), 0
+		if first {
+			i, _ = blk.search(p)
+			first = false
 		}
-		if err := fn(obj); err != nil {
-			return err
+		for ; i < n; i++ {
+			uri, entry := blk.record(n, i)
+			if !bytes.HasPrefix(uri, p) {
+				return nil // the URIs with the prefix sort together
+			}
+			obj, ok := o.object(uri, entry)
+			if !ok {
+				continue
+			}
+			if err := fn(obj); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 // Len returns the number of objects.
-func (o *Objects) Len() int { return o.index.Stats().KeyN }
+func (o *Objects) Len() int {
+	n := 0
+	_ = o.idx.b.ForEach(func(_, v []byte) error {
+		n += block(v).count()
+		return nil
+	})
+	return n
+}
 
 // bytesOf returns the bytes of s without copying, for bbolt lookups that
 // only read the key. The slice must not be written to or kept.

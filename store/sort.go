@@ -192,10 +192,11 @@ func writeIndex(tx *bolt.Tx, gen uint64, entries []staged) error {
 	}
 	// Keys arrive in order: fill pages completely.
 	idx.FillPercent = 1
+	w := blockWriter{put: idx.Put}
 	for _, e := range entries {
-		if err := idx.Put(e.uri(), e.value()); err != nil {
+		if err := w.addEntry(e.uri(), e.value()); err != nil {
 			return fmt.Errorf("%s: %w", e.uri(), err)
 		}
 	}
-	return nil
+	return w.flush()
 }

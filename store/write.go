@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -233,17 +234,16 @@ func (g *Generation) commit(b *batch) error {
 func (g *Generation) commitIn(tx *bolt.Tx, b *batch) error {
 	stage := tx.Bucket(bucketWork).Bucket(genKey(g.gen)).Bucket(workStage)
 	stage.FillPercent = 1
-	var base *bolt.Bucket
-	var baseCursor *bolt.Cursor
+	var base index
 	if g.base != 0 {
-		base = tx.Bucket(bucketGens).Bucket(genKey(g.base))
+		base.b = tx.Bucket(bucketGens).Bucket(genKey(g.base))
 	}
 	refs := make([]Ref, len(b.items))
 	spans := make([]span, 0, len(b.items))
 	for i, it := range b.items {
 		// An unchanged object (a snapshot re-read, an rsync run
 		// that changed a few files) keeps its data.
-		if v := seek(&baseCursor, base, bytesOf(it.uri)); v != nil && bytes.Equal(v[entrySize-32:], it.hash[:]) {
+		if _, v := base.get(bytesOf(it.uri)); v != nil && bytes.Equal(v[entrySize-32:], it.hash[:]) {
 			refs[i], _, _ = parseEntry(v)
 			continue
 		}
@@ -492,10 +492,11 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 		if !ok {
 			return errors.New("no current content to apply deltas to")
 		}
-		idx := tx.Bucket(bucketGens).Bucket(genKey(rec.Gen))
-		if idx == nil {
+		b := tx.Bucket(bucketGens).Bucket(genKey(rec.Gen))
+		if b == nil {
 			return errors.New("current content missing")
 		}
+		idx := newIndexEdit(b)
 		objects, size := rec.Info.Objects, rec.Info.Bytes
 		// New data is copied into one arena and packed into chunks
 		// once every change has been checked.
@@ -509,12 +510,12 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 		puts := make([]*put, 0, len(changes))
 		for i := range changes {
 			c := &changes[i]
-			key := []byte(c.URI)
-			cur := idx.Get(key)
+			key := bytesOf(c.URI)
+			cur := idx.get(key)
 			switch {
 			case c.HasHash && cur == nil:
 				return &ConflictError{URI: c.URI, Reason: "replaces or withdraws an object that is not there"}
-			case c.HasHash && !bytes.Equal(cur[entrySize-32:], c.Hash[:]):
+			case c.HasHash && cur.hash != c.Hash:
 				return &ConflictError{URI: c.URI, Reason: "hash of the object it replaces differs"}
 			case !c.HasHash && c.Withdraw:
 				return &ConflictError{URI: c.URI, Reason: "withdraw without hash"}
@@ -522,22 +523,17 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 				return &ConflictError{URI: c.URI, Reason: "publishes a new object under a URI in use"}
 			}
 			if cur != nil {
-				old, _, _ := parseEntry(cur)
-				size -= int64(old.Len)
+				size -= int64(cur.ref.Len)
 				objects--
 			}
 			if c.Withdraw {
-				if err := idx.Delete(key); err != nil {
-					return err
-				}
+				idx.del(key)
 				continue
 			}
 			// The index gets a placeholder now, so that later changes
 			// of this delta see the object; pack fills in its Ref.
 			p := &put{key: key, hash: sha256.Sum256(c.Data)}
-			if err := idx.Put(key, makeEntry(nil, Ref{Len: uint32(len(c.Data))}, &p.hash)); err != nil {
-				return fmt.Errorf("%s: %w", c.URI, err)
-			}
+			idx.put(key, Ref{Len: uint32(len(c.Data))}, &p.hash)
 			puts = append(puts, p)
 			spans = append(spans, span{start: len(arena), end: len(arena) + len(c.Data), ref: &p.ref})
 			arena = append(arena, c.Data...)
@@ -548,14 +544,14 @@ func (s *Store) Apply(repo string, info Repo, changes []Change) error {
 			return err
 		}
 		for _, p := range puts {
-			// Replaced again later in this delta: that change wrote
-			// its own entry.
-			if v := idx.Get(p.key); v == nil || !bytes.Equal(v[entrySize-32:], p.hash[:]) {
-				continue
+			// Replaced or withdrawn again later in this delta: that
+			// change wrote its own record.
+			if r := idx.get(p.key); r != nil && r.hash == p.hash {
+				r.ref = p.ref
 			}
-			if err := idx.Put(p.key, makeEntry(nil, p.ref, &p.hash)); err != nil {
-				return err
-			}
+		}
+		if err := idx.write(); err != nil {
+			return err
 		}
 		info.Objects, info.Bytes = objects, size
 		if err := noteChanges(tx, changes); err != nil {
@@ -653,16 +649,25 @@ func keepPoints(tx *bolt.Tx, points []KeptPoint) error {
 		if err != nil {
 			return err
 		}
-		for _, o := range p.Objects {
+		objs := slices.Clone(p.Objects)
+		slices.SortStableFunc(objs, func(a, b PointObject) int { return strings.Compare(a.URI, b.URI) })
+		w := blockWriter{put: b.Put}
+		for i, o := range objs {
+			if i+1 < len(objs) && objs[i+1].URI == o.URI {
+				continue // named twice: the later one stands
+			}
 			// A kept copy is what a broken update falls back to: check
 			// that the Ref still holds the bytes it should.
 			data := o.Ref.slice(chunkData(blobs, o.Ref.Chunk))
 			if data == nil || sha256.Sum256(data) != o.Hash {
 				return fmt.Errorf("%s: %s: object not in the store", p.Key, o.URI)
 			}
-			if err := b.Put([]byte(o.URI), makeEntry(nil, o.Ref, &o.Hash)); err != nil {
+			if err := w.add([]byte(o.URI), o.Ref, &o.Hash); err != nil {
 				return fmt.Errorf("%s: %s: %w", p.Key, o.URI, err)
 			}
+		}
+		if err := w.flush(); err != nil {
+			return fmt.Errorf("%s: %w", p.Key, err)
 		}
 	}
 	return nil
