@@ -225,12 +225,11 @@ func (w *walk) fromCache(v *store.View, t *task, fp [32]byte, objs *store.Object
 
 // replayer turns a cache entry into a point's result as it is read.
 type replayer struct {
-	w      *walk
-	v      *store.View
-	t      *task
-	fp     [32]byte
-	objs   *store.Objects
-	hashes *store.Hashes
+	w    *walk
+	v    *store.View
+	t    *task
+	fp   [32]byte
+	objs *store.Objects
 	// withPayload reads the payload too; without it, pt has none.
 	withPayload bool
 	pt          *pointResult
@@ -266,10 +265,7 @@ func (r *replayer) header(h *entryHeader) (holds, checkFiles bool) {
 }
 
 func (r *replayer) file(name []byte, hash [32]byte, _ bool) bool {
-	if r.hashes == nil {
-		r.hashes = r.objs.Hashes(r.t.cert.CARepository)
-	}
-	h, ok := r.hashes.Hash(name)
+	h, ok := r.objs.HashIn(r.t.cert.CARepository, name)
 	return ok && h == hash
 }
 

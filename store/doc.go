@@ -35,16 +35,18 @@
 //
 // Buckets: meta (format, counters); blobs (segment → chunk ID → object
 // data packed into chunks of up to 1 MiB, one segment per transaction);
-// gens (generation → URI → Ref+SHA-256);
+// gens (generation → index blocks);
 // repos (key → current generation and fetch state); pending and work
 // (generations being built, their staging lists and sort runs); points
-// (point → URI → Ref+SHA-256); changes (directory → last delta's change
+// (point → index blocks); changes (directory → last delta's change
 // number) and changelog (change number → directories, the last 16,384),
 // which tell readers what changed since a Stamp; vcache, vdetail and
 // records, the engine's derived data (validation cache entries and its
 // run tree), kept uninterpreted and dropped together by ClearCache. An
-// object is read with two lookups, its
-// index entry and its chunk (through a cursor per segment kept by the
+// index block holds about 32 KiB of entries (URI, Ref, SHA-256) in URI
+// order and is keyed by its last URI. An object is read with two
+// lookups, its index block (kept by the Objects for the next lookup in
+// its range) and its chunk (through a cursor per segment kept by the
 // Objects), and no copy. Unchanged objects of a new
 // generation keep their chunk; Collect removes chunks nothing refers to
 // (mark and sweep) and Compact also rewrites the file when more than half
@@ -80,7 +82,15 @@
 // Publish: sorted in memory for a generation of up to 65,536 objects,
 // written into the same commit that publishes it; for a larger one,
 // spilled to an append-only staging list and sorted in runs of 65,536
-// entries merged on disk. Memory stays near four batches plus one sort
+// entries merged on disk. The index is written in blocks, not a key per
+// object: bbolt descends the tree for every key and writes every leaf
+// page with a system call of its own, and that commit is the one part of
+// ingest that nothing overlaps. For 20,000 objects, blocks took the
+// index's share of it from 8–12 ms to under 2 ms; in alternating runs
+// (BenchmarkSnapshotIngest in netio, 8 each) ingest went from 152 to
+// 140 ms with fsync and from 99 to 87 ms without, and from 104,000 to
+// 22,000 allocations. Random lookups cost about the same (Get, ~0.5 µs,
+// no allocation); a delta rewrites the blocks it touches. Memory stays near four batches plus one sort
 // run; the test TestIngestMemoryBounded checks that it does not grow with
 // the data. Committed batches are pooled for the next ones, since fresh
 // 8 MiB arenas cost page faults. A store of our own (append-only files

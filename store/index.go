@@ -12,7 +12,8 @@ import (
 
 // A URI index (a generation's or a kept publication point's) is stored
 // in blocks: runs of entries in URI order, packed into one bbolt value
-// each and keyed by the block's first URI. bbolt writes every leaf page
+// each and keyed by the block's last URI, so that one seek finds the
+// block that holds a URI. bbolt writes every leaf page
 // with a system call of its own and costs a tree descent per key; with
 // one key per object, the index of a 20,000-object snapshot took some
 // 600 writes and 20,000 inserts in the commit that publishes it, while
@@ -80,7 +81,7 @@ func (b block) search(key []byte) (int, bool) {
 }
 
 // blockWriter packs records, added in URI order, into blocks of about
-// blockBytes and hands each to put under its first URI. bbolt keeps keys
+// blockBytes and hands each to put under its last URI. bbolt keeps keys
 // and values until the commit, so every block is a new slice.
 type blockWriter struct {
 	put  func(key, value []byte) error
@@ -120,24 +121,17 @@ func (w *blockWriter) flush() error {
 		binary.BigEndian.PutUint32(v[4+4*i:], uint32(head+off))
 	}
 	v = append(v, w.recs...)
-	first, _ := block(v).record(n, 0)
+	last, _ := block(v).record(n, n-1)
 	w.offs, w.recs = w.offs[:0], w.recs[:0]
-	return w.put(first, v)
+	return w.put(last, v)
 }
 
 // blockFor positions c on the block whose range would hold key: the
-// last one whose first URI is not after key, or the first block if key
-// sorts before all of them. It returns nil on an empty index.
+// first one whose last URI is not before key, or the last block if key
+// sorts after all of them. It returns nil on an empty index.
 func blockFor(c *bolt.Cursor, key []byte) (k, v []byte) {
-	k, v = c.Seek(key)
-	switch {
-	case k == nil:
+	if k, v = c.Seek(key); k == nil {
 		return c.Last()
-	case bytes.Equal(k, key):
-		return k, v
-	}
-	if k, v = c.Prev(); k == nil {
-		return c.First()
 	}
 	return k, v
 }
@@ -209,7 +203,7 @@ func forEachEntry(b *bolt.Bucket, fn func(uri, entry []byte) error) error {
 type indexEdit struct {
 	b      *bolt.Bucket
 	c      *bolt.Cursor
-	blocks map[string]*editBlock // by the block's key; "" for the first block of an empty index
+	blocks map[string]*editBlock // by the block's key; "" for the block of an empty index
 }
 
 type editBlock struct {

@@ -24,9 +24,11 @@ func FuzzBlock(f *testing.F) {
 		slices.SortFunc(uris, bytes.Compare)
 		uris = slices.CompactFunc(uris, bytes.Equal)
 		var blocks []block
-		w := blockWriter{put: func(first, v []byte) error {
-			if u, _ := block(v).record(block(v).count(), 0); !bytes.Equal(u, first) {
-				t.Fatalf("block keyed %q starts with %q", first, u)
+		w := blockWriter{put: func(last, v []byte) error {
+			if n := block(v).count(); n == 0 {
+				t.Fatal("empty block written")
+			} else if u, _ := block(v).record(n, n-1); !bytes.Equal(u, last) {
+				t.Fatalf("block keyed %q ends with %q", last, u)
 			}
 			blocks = append(blocks, v)
 			return nil

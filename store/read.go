@@ -163,21 +163,6 @@ func (o *Objects) HashIn(dir string, name []byte) ([32]byte, bool) {
 	return hash, ok
 }
 
-// Hashes looks up the hashes of objects of one directory, as HashIn
-// does. A validation run that reuses its cached results checks every
-// file of every publication point this way; the files of a point sit
-// next to each other in one index block, which the lookups share.
-type Hashes struct {
-	o   *Objects
-	dir string
-}
-
-// Hashes starts a lookup in directory dir.
-func (o *Objects) Hashes(dir string) *Hashes { return &Hashes{o: o, dir: dir} }
-
-// Hash returns the hash of dir+name.
-func (h *Hashes) Hash(name []byte) ([32]byte, bool) { return h.o.HashIn(h.dir, name) }
-
 func (o *Objects) object(uri, entry []byte) (Object, bool) {
 	ref, hash, ok := parseEntry(entry)
 	if !ok {
