@@ -84,18 +84,15 @@ func (b block) search(key []byte) (int, bool) {
 // blockBytes and hands each to put under its last URI. bbolt keeps keys
 // and values until the commit, so every block is a new slice.
 type blockWriter struct {
-	put  func(key, value []byte) error
-	offs []int
-	recs []byte
+	put   func(key, value []byte) error
+	offs  []int
+	recs  []byte
+	entry []byte // scratch for add
 }
 
 func (w *blockWriter) add(uri []byte, r Ref, hash *[32]byte) error {
-	w.offs = append(w.offs, len(w.recs))
-	w.recs = append(makeEntry(w.recs, r, hash), uri...)
-	if len(w.recs) >= blockBytes {
-		return w.flush()
-	}
-	return nil
+	w.entry = makeEntry(w.entry[:0], r, hash)
+	return w.addEntry(uri, w.entry)
 }
 
 // addEntry is add for an entry already encoded.
